@@ -1,0 +1,120 @@
+"""Jinja extensions for copier.yml: derived names, answer validators and git defaults."""
+
+import datetime
+import keyword
+import re
+import subprocess
+import sys
+import unicodedata
+from typing import Any
+
+from copier_template_extensions import ContextHook
+from jinja2 import Environment
+from jinja2.ext import Extension
+
+SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Import names the generated project depends on; a package named like one would shadow it.
+DEPENDENCY_MODULES = frozenset(
+    {
+        "anyio",
+        "dotenv",
+        "fastapi",
+        "httpx",
+        "httpx2",
+        "mypy",
+        "openai",
+        "pydantic",
+        "pydantic_core",
+        "pydantic_settings",
+        "pytest",
+        "ruff",
+        "starlette",
+        "tests",
+        "typing_extensions",
+        "uvicorn",
+        "uvloop",
+    }
+)
+
+
+def slugify(value: str, separator: str = "-") -> str:
+    """Lowercase ASCII words of `value` joined by `separator`: "My API!" -> "my-api"."""
+    ascii_value = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_value.lower())
+    return separator.join(words)
+
+
+def project_name_error(name: str) -> str:
+    """The validator message for a project name, empty when it is valid."""
+    stripped = name.strip()
+    if not stripped:
+        return "The project name must not be empty."
+    if not stripped[0].isalpha():
+        return f"The project name must start with a letter (got {name!r})."
+    return ""
+
+
+def project_slug_error(slug: str) -> str:
+    """The validator message for a project slug, empty when it is valid."""
+    if not SLUG_PATTERN.fullmatch(slug):
+        return (
+            "The project slug must be lowercase letters, digits and hyphens, "
+            f"starting with a letter (^[a-z][a-z0-9-]*$); got {slug!r}."
+        )
+    return ""
+
+
+def package_name_error(name: str) -> str:
+    """The validator message for a Python package name, empty when it is valid."""
+    if not name.isidentifier() or not name.isascii():
+        return f"The package name must be a valid Python identifier such as my_api (got {name!r})."
+    if name != name.lower():
+        return f"The package name must be lowercase (got {name!r})."
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        return f"The package name must not be a Python keyword (got {name!r})."
+    if name in sys.stdlib_module_names or name in DEPENDENCY_MODULES:
+        return (
+            f"The package name {name!r} would shadow the module of the same name "
+            "from the standard library or a dependency; choose another."
+        )
+    return ""
+
+
+def author_email_error(email: str) -> str:
+    """The validator message for an author email, empty when it is valid (or left empty)."""
+    if email and not EMAIL_PATTERN.fullmatch(email):
+        return f"The author email must look like name@example.com (got {email!r})."
+    return ""
+
+
+class NamesExtension(Extension):
+    """Filters that derive and check names: slugify and the *_error validators."""
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        environment.filters["slugify"] = slugify
+        environment.filters["project_name_error"] = project_name_error
+        environment.filters["project_slug_error"] = project_slug_error
+        environment.filters["package_name_error"] = package_name_error
+        environment.filters["author_email_error"] = author_email_error
+
+
+def git_config(key: str) -> str:
+    """A value from the user's git configuration, empty when git or the key is missing."""
+    try:
+        result = subprocess.run(
+            ["git", "config", "--get", key], capture_output=True, text=True, check=False
+        )
+    except OSError:
+        return ""
+    return result.stdout.strip()
+
+
+class GitDefaultsExtension(ContextHook):
+    """Offers the git user's name and email as author defaults, and the year for licences."""
+
+    def hook(self, context: dict[str, Any]) -> None:
+        context.setdefault("current_year", datetime.date.today().year)
+        context.setdefault("git_user_name", git_config("user.name") or "Your Name")
+        context.setdefault("git_user_email", git_config("user.email"))

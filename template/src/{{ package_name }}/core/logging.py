@@ -1,0 +1,46 @@
+"""Process-wide logging: one stream handler, plain text or JSON lines."""
+
+import json
+import logging
+import sys
+from typing import Literal
+
+HANDLER_NAME = "app"
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# Attributes every LogRecord has; anything else was passed with `extra=` and is logged too.
+STANDARD_ATTRIBUTES = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+
+class JSONFormatter(logging.Formatter):
+    """One JSON object per line, with the `extra=` fields of the record."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update(
+            (key, value) for key, value in record.__dict__.items() if key not in STANDARD_ATTRIBUTES
+        )
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def configure_logging(level: str, log_format: Literal["text", "json"]) -> None:
+    """Send all logs (ours and uvicorn's) to stderr in the chosen format."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.name = HANDLER_NAME
+    formatter = JSONFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    # Replace our own handler if an earlier call added one; leave others (e.g. pytest's) alone.
+    root.handlers[:] = [h for h in root.handlers if h.name != HANDLER_NAME] + [handler]
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
+    # The request middleware logs each request; uvicorn's access log would repeat it.
+    logging.getLogger("uvicorn.access").disabled = True

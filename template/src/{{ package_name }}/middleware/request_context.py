@@ -1,0 +1,60 @@
+"""Request id and access log, as a pure ASGI middleware (streams pass through unbuffered)."""
+
+import logging
+import re
+import time
+import uuid
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+logger = logging.getLogger(__name__)
+
+REQUEST_ID_HEADER = b"x-request-id"
+# A client-sent id is echoed only if it is short and harmless in logs and headers.
+VALID_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
+
+
+class RequestContextMiddleware:
+    """Gives each request an id (the client's `x-request-id` or a new one), returns it in
+    the response headers, and logs one line per request: method, path, status, duration."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        request_id = self._request_id(scope)
+        scope.setdefault("state", {})["request_id"] = request_id.decode()
+        status = 500  # if the app fails before it answers, the server answers 500
+        started = time.perf_counter()
+
+        async def send_with_request_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (REQUEST_ID_HEADER, request_id)]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_request_id)
+        finally:
+            duration_ms = (time.perf_counter() - started) * 1000
+            logger.info(
+                "%s %s %d %.1fms id=%s",
+                scope["method"],
+                scope["path"],
+                status,
+                duration_ms,
+                request_id.decode(),
+                extra={"request_id": request_id.decode(), "status": status},
+            )
+
+    @staticmethod
+    def _request_id(scope: Scope) -> bytes:
+        for name, value in scope["headers"]:
+            if name == REQUEST_ID_HEADER and VALID_REQUEST_ID.fullmatch(value):
+                return bytes(value)
+        return uuid.uuid4().hex.encode()

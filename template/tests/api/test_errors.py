@@ -1,0 +1,102 @@
+"""Every error leaves the service in OpenAI's shape: {"error": {message, type, param, code}}."""
+
+import logging
+from collections.abc import AsyncIterator
+
+import httpx2
+import pytest
+from fastapi import FastAPI, Request
+
+
+def assert_openai_error(response: httpx2.Response, status: int, error_type: str) -> str:
+    """Check the status and the error envelope; return the error message."""
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert list(body) == ["error"]
+    assert set(body["error"]) == {"message", "type", "param", "code"}
+    assert body["error"]["type"] == error_type
+    message: str = body["error"]["message"]
+    assert message
+    return message
+
+
+@pytest.fixture
+def app_with_test_routes(app: FastAPI) -> FastAPI:
+    """The app plus two routes that exist only in these tests."""
+
+    @app.post("/test/body-size")
+    async def body_size(request: Request) -> int:
+        return len(await request.body())
+
+    @app.get("/test/crash")
+    async def crash() -> None:
+        raise RuntimeError("secret internal detail")
+
+    return app
+
+
+async def test_unknown_route_returns_404_error(client: httpx2.AsyncClient) -> None:
+    response = await client.get("/v1/does-not-exist")
+
+    message = assert_openai_error(response, 404, "invalid_request_error")
+    assert "/v1/does-not-exist" in message
+
+
+async def test_wrong_method_returns_405_error(client: httpx2.AsyncClient) -> None:
+    response = await client.delete("/health")
+
+    assert_openai_error(response, 405, "invalid_request_error")
+    assert response.headers["allow"] == "GET"
+
+
+async def test_post_body_over_limit_returns_413_error(
+    client: httpx2.AsyncClient, app: FastAPI
+) -> None:
+    limit: int = app.state.settings.max_request_bytes
+
+    response = await client.post("/health", content=b"x" * (limit + 1))
+
+    message = assert_openai_error(response, 413, "invalid_request_error")
+    assert str(limit) in message
+
+
+async def test_post_chunked_body_over_limit_returns_413_error(
+    app_with_test_routes: FastAPI, client: httpx2.AsyncClient
+) -> None:
+    limit: int = app_with_test_routes.state.settings.max_request_bytes
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(limit // 65536 + 2):
+            yield b"x" * 65536
+
+    # No Content-Length: the body is counted while the route reads it.
+    response = await client.post("/test/body-size", content=chunks())
+
+    assert_openai_error(response, 413, "invalid_request_error")
+
+
+async def test_post_chunked_body_under_limit_is_read(
+    app_with_test_routes: FastAPI, client: httpx2.AsyncClient
+) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"abc"
+        yield b"def"
+
+    response = await client.post("/test/body-size", content=chunks())
+
+    assert response.status_code == 200
+    assert response.json() == 6
+
+
+async def test_unhandled_exception_returns_generic_500(
+    app_with_test_routes: FastAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    transport = httpx2.ASGITransport(app=app_with_test_routes, raise_app_exceptions=False)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        with caplog.at_level(logging.INFO):
+            response = await http.get("/test/crash")
+
+    message = assert_openai_error(response, 500, "server_error")
+    assert "secret internal detail" not in message
+    assert any("/test/crash 500" in record.getMessage() for record in caplog.records)
