@@ -20,9 +20,7 @@ def create_env_file() -> None:
     lines = example.read_text().splitlines(keepends=True)
     token = f"sk-{secrets.token_urlsafe(32)}"
     env_file.write_text(
-        "".join(
-            f"{TOKEN_LINE}{token}\n" if line.strip() == TOKEN_LINE else line for line in lines
-        )
+        "".join(f"{TOKEN_LINE}{token}\n" if line.strip() == TOKEN_LINE else line for line in lines)
     )
 
 

@@ -6,6 +6,12 @@ from collections.abc import AsyncIterator
 import httpx2
 import pytest
 from fastapi import FastAPI, Request
+from pydantic import BaseModel, Field
+
+
+class Item(BaseModel):
+    name: str
+    tags: list[str] = Field(max_length=2)
 
 
 def assert_openai_error(response: httpx2.Response, status: int, error_type: str) -> str:
@@ -29,6 +35,10 @@ def app_with_test_routes(app: FastAPI) -> FastAPI:
     async def body_size(request: Request) -> int:
         return len(await request.body())
 
+    @app.post("/test/items")
+    async def create_item(item: Item) -> Item:
+        return item
+
     @app.get("/test/crash")
     async def crash() -> None:
         raise RuntimeError("secret internal detail")
@@ -48,6 +58,38 @@ async def test_wrong_method_returns_405_error(client: httpx2.AsyncClient) -> Non
 
     assert_openai_error(response, 405, "invalid_request_error")
     assert response.headers["allow"] == "GET"
+
+
+@pytest.mark.parametrize(
+    ("body", "param", "message"),
+    [
+        ({"tags": []}, "name", "Missing required parameter: 'name'."),
+        ({"name": 1, "tags": []}, "name", "Invalid value for 'name'"),
+        ({"name": "a", "tags": ["x", 2]}, "tags[1]", "Invalid value for 'tags[1]'"),
+        ([1, 2], None, "Invalid request body"),
+    ],
+)
+async def test_invalid_body_returns_422_naming_param(
+    app_with_test_routes: FastAPI,
+    client: httpx2.AsyncClient,
+    body: object,
+    param: str | None,
+    message: str,
+) -> None:
+    response = await client.post("/test/items", json=body)
+
+    assert message in assert_openai_error(response, 422, "invalid_request_error")
+    assert response.json()["error"]["param"] == param
+
+
+async def test_malformed_json_returns_400(
+    app_with_test_routes: FastAPI, client: httpx2.AsyncClient
+) -> None:
+    response = await client.post(
+        "/test/items", content=b'{"name": ', headers={"content-type": "application/json"}
+    )
+
+    assert "JSON" in assert_openai_error(response, 400, "invalid_request_error")
 
 
 async def test_post_body_over_limit_returns_413_error(

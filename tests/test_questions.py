@@ -1,0 +1,165 @@
+"""copier.yml: defaults derived from earlier answers, validators, answers file, post-copy task."""
+
+import re
+from typing import Any
+
+import pytest
+import yaml
+from pytest_copie.plugin import Copie
+
+from extensions.context import (
+    author_email_error,
+    package_name_error,
+    project_name_error,
+    project_slug_error,
+    slugify,
+)
+
+from .conftest import render, rendered_files
+
+
+@pytest.mark.parametrize(
+    ("value", "separator", "expected"),
+    [
+        ("OpenAI API Blueprint", "-", "openai-api-blueprint"),
+        ("OpenAI API Blueprint", "_", "openai_api_blueprint"),
+        ("  Café  déjà-vu! 2 ", "-", "cafe-deja-vu-2"),
+    ],
+)
+def test_slugify(value: str, separator: str, expected: str) -> None:
+    assert slugify(value, separator) == expected
+
+
+@pytest.mark.parametrize("name", ["x", "My API", "Éclair 2"])
+def test_project_name_accepts(name: str) -> None:
+    assert project_name_error(name) == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "message"), [("", "must not be empty"), ("2fast", "must start with a letter")]
+)
+def test_project_name_rejects(name: str, message: str) -> None:
+    assert message in project_name_error(name)
+
+
+@pytest.mark.parametrize("slug", ["a", "my-api", "api2"])
+def test_project_slug_accepts(slug: str) -> None:
+    assert project_slug_error(slug) == ""
+
+
+@pytest.mark.parametrize("slug", ["My-API", "-api", "2api", "my_api", "my api", ""])
+def test_project_slug_rejects(slug: str) -> None:
+    assert "^[a-z][a-z0-9-]*$" in project_slug_error(slug)
+
+
+@pytest.mark.parametrize("name", ["my_api", "api2", "openai_api_blueprint"])
+def test_package_name_accepts(name: str) -> None:
+    assert package_name_error(name) == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("my-api", "valid Python identifier"),
+        ("2api", "valid Python identifier"),
+        ("My_Api", "lowercase"),
+        ("class", "keyword"),
+        ("match", "keyword"),
+        ("json", "shadow"),
+        ("fastapi", "shadow"),
+        ("openai", "shadow"),
+        ("tests", "shadow"),
+    ],
+)
+def test_package_name_rejects(name: str, message: str) -> None:
+    assert message in package_name_error(name)
+
+
+@pytest.mark.parametrize(("email", "valid"), [("", True), ("a@b.io", True), ("nope", False)])
+def test_author_email(email: str, valid: bool) -> None:
+    assert (author_email_error(email) == "") is valid
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        ({"project_name": "1st API"}, "must start with a letter"),
+        ({"project_slug": "Bad Slug"}, "^[a-z][a-z0-9-]*$"),
+        ({"package_name": "json"}, "would shadow"),
+        ({"endpoints": []}, "at least one endpoint"),
+        ({"license": "GPL"}, "GPL"),
+    ],
+)
+def test_copy_with_invalid_answer_fails_with_message(
+    copie: Copie, answers: dict[str, Any], message: str
+) -> None:
+    result = copie.copy(extra_answers={"project_name": "Demo API", **answers})
+
+    assert result.exit_code != 0
+    assert message in str(result.exception)
+
+
+def test_names_derive_from_project_name(copie: Copie) -> None:
+    project = render(copie, project_name="Acme Chat Gateway")
+
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["project_slug"] == "acme-chat-gateway"
+    assert answers["package_name"] == "acme_chat_gateway"
+    assert "src/acme_chat_gateway/main.py" in rendered_files(project)
+    assert 'name = "acme-chat-gateway"' in (project / "pyproject.toml").read_text()
+
+
+def test_answers_file_round_trips(copie: Copie) -> None:
+    given = {
+        "project_name": "Round Trip",
+        "project_slug": "round-trip-svc",
+        "package_name": "round_trip_svc",
+        "description": "Answers survive",
+        "author_name": "Ada Lovelace",
+        "author_email": "ada@example.com",
+        "license": "BSD-3-Clause",
+        "endpoints": ["chat_completions"],
+        "auth": False,
+    }
+    first = render(copie, **given)
+    recorded = yaml.safe_load((first / ".copier-answers.yml").read_text())
+    second = render(copie, **{k: v for k, v in recorded.items() if not k.startswith("_")})
+
+    assert {key: recorded[key] for key in given} == given
+    assert recorded["_src_path"]
+    rerecorded = yaml.safe_load((second / ".copier-answers.yml").read_text())
+    assert {k: v for k, v in rerecorded.items() if k != "_commit"} == {
+        k: v for k, v in recorded.items() if k != "_commit"
+    }
+    for relative in rendered_files(first) - {".env", "uv.lock", ".copier-answers.yml"}:
+        assert (first / relative).read_text() == (second / relative).read_text(), relative
+
+
+def test_copy_creates_env_with_random_token(copie: Copie) -> None:
+    first, second = render(copie), render(copie)
+
+    tokens = [
+        re.search(r"^API_AUTH_TOKENS=(\S+)$", (p / ".env").read_text(), re.MULTILINE)
+        for p in (first, second)
+    ]
+    assert all(tokens)
+    assert tokens[0] and tokens[1] and tokens[0].group(1) != tokens[1].group(1)
+    assert len(tokens[0].group(1)) >= 32
+    assert ".env" in (first / ".gitignore").read_text().splitlines()
+
+
+@pytest.mark.parametrize(
+    ("license_id", "phrase"),
+    [
+        ("MIT", "Permission is hereby granted, free of charge"),
+        ("Apache-2.0", "Apache License"),
+        ("BSD-3-Clause", "Neither the name of the copyright holder"),
+    ],
+)
+def test_license_text_matches_answer(copie: Copie, license_id: str, phrase: str) -> None:
+    project = render(copie, license=license_id, author_name="Ada Lovelace")
+
+    text = (project / "LICENSE").read_text()
+    assert phrase in text
+    assert "Ada Lovelace" in text
+    assert f'license = "{license_id}"' in (project / "pyproject.toml").read_text()
