@@ -13,6 +13,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "no-auth": {"auth": False},
     "models-only": {"endpoints": ["models"]},
     "chat-only": {"endpoints": ["chat_completions"], "license": "Apache-2.0"},
+    "chat-no-streaming": {"endpoints": ["chat_completions"], "streaming": False, "auth": False},
 }
 
 
@@ -70,6 +71,18 @@ def test_default_project_has_seed_layout(copie: Copie) -> None:
             {"endpoints": ["chat_completions"]},
             ["src/demo_api/api/v1/endpoints/models.py", "tests/api/v1/test_models.py"],
         ),
+        (
+            {"streaming": False},
+            [
+                "src/demo_api/models/chat_stream.py",
+                "src/demo_api/utils/sse.py",
+                "tests/api/v1/test_chat_stream.py",
+            ],
+        ),
+        (
+            {"endpoints": ["models"], "streaming": True},
+            ["src/demo_api/models/chat_stream.py", "src/demo_api/utils/sse.py"],
+        ),
         ({"license": "none"}, ["LICENSE"]),
     ],
 )
@@ -99,3 +112,12 @@ def test_no_auth_project_mentions_no_tokens(copie: Copie) -> None:
 
     for relative in rendered_files(project) - {"uv.lock", ".copier-answers.yml"}:
         assert no_auth_token_in(project / relative), relative
+
+
+def test_no_streaming_project_has_no_streaming_code(copie: Copie) -> None:
+    project = render(copie, streaming=False)
+
+    for relative in rendered_files(project) - {"uv.lock", ".copier-answers.yml"}:
+        text = (project / relative).read_text()
+        for trace in ("event-stream", "chat.completion.chunk", "MOCK_TOKEN_DELAY", "utils.sse"):
+            assert trace not in text, f"{relative} mentions {trace!r}"

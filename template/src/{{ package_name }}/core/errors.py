@@ -103,13 +103,16 @@ async def validation_error_handler(request: Request, exc: RequestValidationError
     return error_response(422, detail)
 
 
+def server_error_detail() -> ErrorDetail:
+    """What clients learn of an unexpected error: nothing internal."""
+    return ErrorDetail(
+        message="The server had an error while processing your request.", type="server_error"
+    )
+
+
 async def unhandled_error_handler(request: Request, exc: Exception) -> Response:
     """Anything unexpected: a generic 500; the server logs the traceback."""
-    detail = ErrorDetail(
-        message="The server had an error while processing your request.",
-        type="server_error",
-    )
-    return error_response(500, detail)
+    return error_response(500, server_error_detail())
 
 
 ExceptionHandler = Callable[[Request, Any], Coroutine[Any, Any, Response]]
