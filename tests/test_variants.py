@@ -1,5 +1,7 @@
 """Render variants of the template and run each generated project's own checks."""
 
+import itertools
+import json
 from pathlib import Path
 from typing import Any
 
@@ -7,21 +9,72 @@ import pytest
 from pytest_copie.plugin import Copie
 
 from .conftest import render, rendered_files, run_project_checks
+from .matrix import FACTORS, VARIANTS, variant_id
 
-VARIANTS: dict[str, dict[str, Any]] = {
-    "defaults": {},
-    "no-auth": {"auth": False},
-    "models-only": {"endpoints": ["models"]},
-    "chat-only": {"endpoints": ["chat_completions"], "license": "Apache-2.0"},
-    "chat-no-streaming": {"endpoints": ["chat_completions"], "streaming": False, "auth": False},
-}
+PACKAGE = "src/demo_api"
 
 
-@pytest.mark.parametrize("answers", VARIANTS.values(), ids=VARIANTS.keys())
-def test_variant_passes_its_own_checks(copie: Copie, answers: dict[str, Any]) -> None:
+def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
+    """Feature files, each with whether the answers must create it (False: must not)."""
+    endpoints = answers["endpoints"]
+    chat, completions = "chat_completions" in endpoints, "completions" in endpoints
+    embeddings = "embeddings" in endpoints
+    streaming = answers["streaming"]
+    return {
+        f"{PACKAGE}/api/v1/endpoints/models.py": "models" in endpoints,
+        "tests/api/v1/test_models.py": "models" in endpoints,
+        f"{PACKAGE}/api/v1/endpoints/chat.py": chat,
+        f"{PACKAGE}/models/chat.py": chat,
+        f"{PACKAGE}/services/chat_service.py": chat,
+        "tests/api/v1/test_chat.py": chat,
+        f"{PACKAGE}/models/chat_stream.py": chat and streaming,
+        "tests/api/v1/test_chat_stream.py": chat and streaming,
+        f"{PACKAGE}/api/v1/endpoints/completions.py": completions,
+        f"{PACKAGE}/models/completions.py": completions,
+        f"{PACKAGE}/services/completion_service.py": completions,
+        "tests/api/v1/test_completions_stream.py": completions and streaming,
+        f"{PACKAGE}/api/v1/endpoints/embeddings.py": embeddings,
+        f"{PACKAGE}/services/embedding_service.py": embeddings,
+        "tests/api/v1/test_embeddings.py": embeddings,
+        f"{PACKAGE}/models/generation.py": chat or completions,
+        f"{PACKAGE}/services/mock_reply.py": chat or completions,
+        f"{PACKAGE}/utils/sse.py": (chat or completions) and streaming,
+        f"{PACKAGE}/utils/tokens.py": chat or completions or embeddings,
+        f"{PACKAGE}/core/security.py": answers["auth"],
+        "tests/api/v1/test_auth.py": answers["auth"],
+        "tests/api/v1/test_open_access.py": not answers["auth"],
+        "LICENSE": answers["license"] != "none",
+    }
+
+
+def assert_no_jinja_leftovers(project: Path, files: set[str]) -> None:
+    for relative in files - {"uv.lock"}:
+        text = (project / relative).read_text()
+        for marker in ("{{ ", " }}", "{%", "%}", "{#"):
+            assert marker not in text, f"{relative} contains {marker!r}"
+
+
+@pytest.mark.parametrize("answers", VARIANTS, ids=[variant_id(v) for v in VARIANTS])
+def test_variant_has_its_files_and_passes_its_checks(copie: Copie, answers: dict[str, Any]) -> None:
     project = render(copie, **answers)
 
+    files = rendered_files(project)
+    wrong = {
+        path: must for path, must in expected_files(answers).items() if (path in files) != must
+    }
+    assert not wrong, f"files that must (True) or must not (False) exist: {wrong}"
     run_project_checks(project)
+
+
+def test_matrix_covers_every_pair_of_answer_values() -> None:
+    seen = {
+        (a, json.dumps(row[a]), b, json.dumps(row[b]))
+        for row in VARIANTS
+        for a, b in itertools.combinations(FACTORS, 2)
+    }
+    for a, b in itertools.combinations(FACTORS, 2):
+        for value_a, value_b in itertools.product(FACTORS[a], FACTORS[b]):
+            assert (a, json.dumps(value_a), b, json.dumps(value_b)) in seen
 
 
 def test_default_project_has_seed_layout(copie: Copie) -> None:
@@ -51,56 +104,6 @@ def test_default_project_has_seed_layout(copie: Copie) -> None:
         "LICENSE",
         ".copier-answers.yml",
     } <= files
-
-
-@pytest.mark.parametrize(
-    ("answers", "absent"),
-    [
-        ({"auth": False}, ["src/demo_api/core/security.py", "tests/api/v1/test_auth.py"]),
-        (
-            {"endpoints": ["models"]},
-            [
-                "src/demo_api/api/v1/endpoints/chat.py",
-                "src/demo_api/models/chat.py",
-                "src/demo_api/services/chat_service.py",
-                "tests/api/v1/test_chat.py",
-                "tests/services/test_chat_service.py",
-            ],
-        ),
-        (
-            {"endpoints": ["chat_completions"]},
-            ["src/demo_api/api/v1/endpoints/models.py", "tests/api/v1/test_models.py"],
-        ),
-        (
-            {"streaming": False},
-            [
-                "src/demo_api/models/chat_stream.py",
-                "src/demo_api/utils/sse.py",
-                "tests/api/v1/test_chat_stream.py",
-            ],
-        ),
-        (
-            {"endpoints": ["models"], "streaming": True},
-            ["src/demo_api/models/chat_stream.py", "src/demo_api/utils/sse.py"],
-        ),
-        ({"license": "none"}, ["LICENSE"]),
-    ],
-)
-def test_deselected_feature_leaves_no_files(
-    copie: Copie, answers: dict[str, Any], absent: list[str]
-) -> None:
-    files = rendered_files(render(copie, **answers))
-
-    assert not files & set(absent)
-
-
-def test_rendered_text_has_no_jinja_leftovers(copie: Copie) -> None:
-    project = render(copie)
-
-    for relative in rendered_files(project) - {"uv.lock"}:
-        text = (project / relative).read_text()
-        for marker in ("{{ ", " }}", "{%", "%}", "{#"):
-            assert marker not in text, f"{relative} contains {marker!r}"
 
 
 def no_auth_token_in(path: Path) -> bool:

@@ -1,0 +1,72 @@
+"""The answer combinations the meta-tests render: every pair of answer values (pairwise
+covering) plus the all-on and all-off extremes."""
+
+import itertools
+from typing import Any
+
+ALL_ENDPOINTS = ["models", "chat_completions", "completions", "embeddings"]
+
+# Each question with the values to combine; `endpoints` is each endpoint alone, and all.
+FACTORS: dict[str, list[Any]] = {
+    "endpoints": [[endpoint] for endpoint in ALL_ENDPOINTS] + [ALL_ENDPOINTS],
+    "license": ["MIT", "Apache-2.0", "BSD-3-Clause", "none"],
+    "auth": [True, False],
+    "streaming": [True, False],
+    "docker": [True, False],
+    "ci": [True, False],
+}
+
+ALL_ON = {
+    "endpoints": ALL_ENDPOINTS,
+    "license": "MIT",
+    "auth": True,
+    "streaming": True,
+    "docker": True,
+    "ci": True,
+}
+ALL_OFF = {
+    "endpoints": ["models"],
+    "license": "none",
+    "auth": False,
+    "streaming": False,
+    "docker": False,
+    "ci": False,
+}
+
+Pair = tuple[tuple[str, int], tuple[str, int]]
+
+
+def pairs_of(row: dict[str, int]) -> set[Pair]:
+    """The (question, value index) pairs that a row of value indexes covers."""
+    return set(itertools.combinations(sorted(row.items()), 2))
+
+
+def pairwise_rows() -> list[dict[str, Any]]:
+    """A small set of answer combinations covering every pair of values of two questions.
+
+    Greedy and deterministic: repeatedly take the full combination that covers the most
+    pairs not yet covered (the first such, in product order).
+    """
+    names = list(FACTORS)
+    candidates = [
+        dict(zip(names, indexes, strict=True))
+        for indexes in itertools.product(*(range(len(FACTORS[name])) for name in names))
+    ]
+    uncovered = set().union(*(pairs_of(row) for row in candidates))
+    chosen: list[dict[str, int]] = []
+    while uncovered:
+        best = max(candidates, key=lambda row: len(pairs_of(row) & uncovered))
+        chosen.append(best)
+        uncovered -= pairs_of(best)
+    return [{name: FACTORS[name][index] for name, index in row.items()} for row in chosen]
+
+
+def variant_id(answers: dict[str, Any]) -> str:
+    endpoints = answers["endpoints"]
+    parts = ["all" if endpoints == ALL_ENDPOINTS else "+".join(endpoints)]
+    parts += [name if answers[name] else f"no-{name}" for name in ("auth", "streaming")]
+    parts += [name if answers[name] else f"no-{name}" for name in ("docker", "ci")]
+    return "-".join([*parts, answers["license"]])
+
+
+VARIANTS = [ALL_ON, ALL_OFF, *pairwise_rows()]
