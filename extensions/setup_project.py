@@ -4,6 +4,7 @@ Idempotent (copier update runs it again) and never fails the copy when an option
 tool is missing.
 """
 
+import os
 import secrets
 import shutil
 import subprocess
@@ -26,11 +27,15 @@ def create_env_file() -> None:
 
 def lock_dependencies() -> None:
     """Write uv.lock when uv is installed; `uv run` would lock on first use otherwise."""
-    uv = shutil.which("uv")
+    # uv sets UV to its own binary for the commands it runs (uvx copier ...): prefer that one.
+    uv = os.environ.get("UV") or shutil.which("uv")
     if uv is None:
         print("uv not found: skipping `uv lock` (uv run will create uv.lock on first use).")
         return
-    result = subprocess.run([uv, "lock", "--quiet"], check=False)
+    # Copier runs this task in its own environment (often uvx's); the project must not
+    # inherit that environment's virtualenv or interpreter pin when uv picks a Python.
+    env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYENV_VERSION"}}
+    result = subprocess.run([uv, "lock", "--quiet"], env=env, check=False)
     if result.returncode != 0:
         print("`uv lock` failed; run it yourself inside the project.")
 
