@@ -2,10 +2,12 @@
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from pytest_copie.plugin import Copie, Result
 
 # The checks the generated project's own CI runs, in order.
@@ -60,3 +62,67 @@ def rendered_files(project_dir: Path) -> set[str]:
         for path in project_dir.rglob("*")
         if path.is_file() and not ignored & set(path.relative_to(project_dir).parts)
     }
+
+
+def dev_tool(name: str) -> str:
+    """A command-line tool installed in the template's own dev environment."""
+    return str(Path(sys.executable).parent / name)
+
+
+def check_tool(*command: str) -> None:
+    """Run a validator; fail with its output unless it passes."""
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        pytest.fail(
+            f"`{' '.join(command)}` failed:\n{result.stdout}\n{result.stderr}", pytrace=False
+        )
+
+
+def workflow_scripts(workflow: Path) -> list[str]:
+    """The shell scripts of a GitHub Actions workflow's `run:` steps."""
+    document = yaml.safe_load(workflow.read_text())
+    return [
+        step["run"] for job in document["jobs"].values() for step in job["steps"] if "run" in step
+    ]
+
+
+def check_workflow(workflow: Path, scripts_dir: Path) -> None:
+    """Validate a workflow against GitHub's schema and shellcheck every `run:` script
+    (GitHub runs them with bash). `${{ ... }}` expressions are not used inside scripts."""
+    check_tool(
+        dev_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(workflow)
+    )
+    for number, script in enumerate(workflow_scripts(workflow)):
+        assert "${{" not in script, f"{workflow}: expression inside a run script"
+        path = scripts_dir / f"{workflow.stem}-{number}.sh"
+        path.write_text(f"#!/usr/bin/env bash\nset -e\n{script}")
+        check_tool(dev_tool("shellcheck"), "--shell=bash", str(path))
+
+
+def run_static_checks(project_dir: Path, scratch: Path) -> None:
+    """Validate the rendered container and CI files that no engine here can run: hadolint for
+    the Dockerfile, the official schemas for Compose, workflows and Dependabot, pre-commit's
+    own validator for its config, shellcheck for workflow scripts."""
+    if (project_dir / "Dockerfile").exists():
+        check_tool(dev_tool("hadolint"), str(project_dir / "Dockerfile"))
+        check_tool(
+            dev_tool("check-jsonschema"),
+            "--builtin-schema",
+            "vendor.compose-spec",
+            str(project_dir / "docker-compose.yaml"),
+        )
+        ignored = (project_dir / ".dockerignore").read_text().splitlines()
+        assert {".env", ".venv/", ".git/"} <= set(ignored), "secrets or caches in build context"
+    github = project_dir / ".github"
+    if github.exists():
+        for workflow in sorted((github / "workflows").glob("*.yaml")):
+            check_workflow(workflow, scratch)
+        check_tool(
+            dev_tool("check-jsonschema"),
+            "--builtin-schema",
+            "vendor.dependabot",
+            str(github / "dependabot.yml"),
+        )
+        check_tool(
+            dev_tool("pre-commit"), "validate-config", str(project_dir / ".pre-commit-config.yaml")
+        )

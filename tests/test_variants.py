@@ -2,13 +2,14 @@
 
 import itertools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pytest_copie.plugin import Copie
 
-from .conftest import render, rendered_files, run_project_checks
+from .conftest import render, rendered_files, run_project_checks, run_static_checks
 from .matrix import FACTORS, VARIANTS, variant_id
 
 PACKAGE = "src/demo_api"
@@ -44,18 +45,30 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
         "tests/api/v1/test_auth.py": answers["auth"],
         "tests/api/v1/test_open_access.py": not answers["auth"],
         "LICENSE": answers["license"] != "none",
+        "Dockerfile": answers["docker"],
+        ".dockerignore": answers["docker"],
+        "docker-compose.yaml": answers["docker"],
+        ".github/workflows/ci.yaml": answers["ci"],
+        ".github/dependabot.yml": answers["ci"],
+        ".pre-commit-config.yaml": answers["ci"],
     }
+
+
+# Braces that belong in the output: GitHub expressions and Go templates (docker --format).
+INTENDED_BRACES = re.compile(r"\$\{\{ [^}]+ \}\}|\{\{ \.[A-Za-z.]+ \}\}")
 
 
 def assert_no_jinja_leftovers(project: Path, files: set[str]) -> None:
     for relative in files - {"uv.lock"}:
-        text = (project / relative).read_text()
+        text = INTENDED_BRACES.sub("", (project / relative).read_text())
         for marker in ("{{ ", " }}", "{%", "%}", "{#"):
             assert marker not in text, f"{relative} contains {marker!r}"
 
 
 @pytest.mark.parametrize("answers", VARIANTS, ids=[variant_id(v) for v in VARIANTS])
-def test_variant_has_its_files_and_passes_its_checks(copie: Copie, answers: dict[str, Any]) -> None:
+def test_variant_has_its_files_and_passes_its_checks(
+    copie: Copie, tmp_path: Path, answers: dict[str, Any]
+) -> None:
     project = render(copie, **answers)
 
     files = rendered_files(project)
@@ -63,6 +76,8 @@ def test_variant_has_its_files_and_passes_its_checks(copie: Copie, answers: dict
         path: must for path, must in expected_files(answers).items() if (path in files) != must
     }
     assert not wrong, f"files that must (True) or must not (False) exist: {wrong}"
+    assert_no_jinja_leftovers(project, files)
+    run_static_checks(project, tmp_path)
     run_project_checks(project)
 
 
