@@ -45,6 +45,20 @@ def slugify(value: str, separator: str = "-") -> str:
     return separator.join(words)
 
 
+def escape_string(value: str) -> str:
+    """`value` escaped for a double-quoted Python or TOML string: backslashes and quotes."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def python_string(value: str) -> str:
+    """A Python string literal of `value`, quoted as ruff format would write it: double quotes
+    unless the value holds more double than single quotes."""
+    escaped = value.replace("\\", "\\\\")
+    if value.count('"') > value.count("'"):
+        return "'" + escaped.replace("'", "\\'") + "'"
+    return '"' + escaped.replace('"', '\\"') + '"'
+
+
 def project_name_error(name: str) -> str:
     """The validator message for a project name, empty when it is valid."""
     stripped = name.strip()
@@ -89,7 +103,8 @@ def author_email_error(email: str) -> str:
 
 
 class NamesExtension(Extension):
-    """Filters that derive and check names: slugify and the *_error validators."""
+    """Filters that derive, check and quote names: slugify, the *_error validators and
+    the string quoting filters."""
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
@@ -98,6 +113,8 @@ class NamesExtension(Extension):
         environment.filters["project_slug_error"] = project_slug_error
         environment.filters["package_name_error"] = package_name_error
         environment.filters["author_email_error"] = author_email_error
+        environment.filters["escape_string"] = escape_string
+        environment.filters["python_string"] = python_string
 
 
 def git_config(key: str) -> str:

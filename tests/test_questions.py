@@ -1,5 +1,6 @@
 """copier.yml: defaults derived from earlier answers, validators, answers file, post-copy task."""
 
+import ast
 import re
 from typing import Any
 
@@ -9,13 +10,15 @@ from pytest_copie.plugin import Copie
 
 from extensions.context import (
     author_email_error,
+    escape_string,
     package_name_error,
     project_name_error,
     project_slug_error,
+    python_string,
     slugify,
 )
 
-from .conftest import render, rendered_files
+from .conftest import render, rendered_files, run_project_checks
 
 
 @pytest.mark.parametrize(
@@ -28,6 +31,20 @@ from .conftest import render, rendered_files
 )
 def test_slugify(value: str, separator: str, expected: str) -> None:
     assert slugify(value, separator) == expected
+
+
+@pytest.mark.parametrize("value", ['say "hi"', "back\\slash", "plain", 'both \\"'])
+def test_escape_string_round_trips_through_a_python_literal(value: str) -> None:
+    assert ast.literal_eval(f'"{escape_string(value)}"') == value
+
+
+@pytest.mark.parametrize(
+    ("value", "literal"),
+    [("plain", '"plain"'), ("it's", '"it\'s"'), ('say "hi"', "'say \"hi\"'"), ("a\\b", '"a\\\\b"')],
+)
+def test_python_string_quotes_like_ruff(value: str, literal: str) -> None:
+    assert python_string(value) == literal
+    assert ast.literal_eval(literal) == value
 
 
 @pytest.mark.parametrize("name", ["x", "My API", "Éclair 2"])
@@ -163,3 +180,17 @@ def test_license_text_matches_answer(copie: Copie, license_id: str, phrase: str)
     assert phrase in text
     assert "Ada Lovelace" in text
     assert f'license = "{license_id}"' in (project / "pyproject.toml").read_text()
+
+
+def test_quotes_and_backslashes_in_free_text_render_a_working_project(copie: Copie) -> None:
+    text = {
+        "project_name": 'The "Best" API \\ v2',
+        "description": 'Answers "hello" to everyone, with a description long enough to pass the '
+        "formatter's line length of one hundred characters",
+        "author_name": 'Ada "Countess" Lovelace',
+    }
+    project = render(copie, **text)
+
+    run_project_checks(project)
+    readme = (project / "README.md").read_text()
+    assert readme.startswith(f"# {text['project_name']}\n")
