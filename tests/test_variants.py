@@ -34,6 +34,7 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
         f"{PACKAGE}/models/completions.py": completions,
         f"{PACKAGE}/services/completion_service.py": completions,
         "tests/api/v1/test_completions_stream.py": completions and streaming,
+        "tests/api/v1/test_stream_refused.py": (chat or completions) and not streaming,
         f"{PACKAGE}/api/v1/endpoints/embeddings.py": embeddings,
         f"{PACKAGE}/services/embedding_service.py": embeddings,
         "tests/api/v1/test_embeddings.py": embeddings,
