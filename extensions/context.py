@@ -37,6 +37,66 @@ DEPENDENCY_MODULES = frozenset(
     }
 )
 
+# Distributions and commands in the generated project's environment. A project slug equal to one
+# would make the project depend on itself, or replace the command (`uv run pytest` would serve).
+RESERVED_SLUGS = frozenset(
+    {
+        # distributions
+        "annotated-doc",
+        "annotated-types",
+        "anyio",
+        "ast-serialize",
+        "click",
+        "coverage",
+        "fastapi",
+        "h11",
+        "httpcore2",
+        "httptools",
+        "httpx",
+        "httpx2",
+        "idna",
+        "iniconfig",
+        "jiter",
+        "librt",
+        "mypy",
+        "mypy-extensions",
+        "openai",
+        "packaging",
+        "pathspec",
+        "pluggy",
+        "pydantic",
+        "pydantic-core",
+        "pydantic-settings",
+        "pygments",
+        "pytest",
+        "pytest-asyncio",
+        "pytest-cov",
+        "python-dotenv",
+        "pyyaml",
+        "ruff",
+        "sniffio",
+        "starlette",
+        "typing-extensions",
+        "typing-inspection",
+        "uvicorn",
+        "uvloop",
+        "watchfiles",
+        "websockets",
+        # commands
+        "dmypy",
+        "dotenv",
+        "mypyc",
+        "pip",
+        "pygmentize",
+        "python",
+        "python3",
+        "stubgen",
+        "stubtest",
+        "uv",
+        "uvx",
+    }
+)
+
 
 def slugify(value: str, separator: str = "-") -> str:
     """Lowercase ASCII words of `value` joined by `separator`: "My API!" -> "my-api"."""
@@ -75,6 +135,11 @@ def project_slug_error(slug: str) -> str:
         return (
             "The project slug must be lowercase letters, digits and hyphens, "
             f"starting with a letter (^[a-z][a-z0-9-]*$); got {slug!r}."
+        )
+    if slug in RESERVED_SLUGS:
+        return (
+            f"The project slug {slug!r} is the name of a package or command the project uses; "
+            "choose another (e.g. my-" + slug + ")."
         )
     return ""
 

@@ -69,6 +69,11 @@ def test_project_slug_rejects(slug: str) -> None:
     assert "^[a-z][a-z0-9-]*$" in project_slug_error(slug)
 
 
+@pytest.mark.parametrize("slug", ["pytest", "fastapi", "openai", "uvicorn", "pydantic-settings"])
+def test_project_slug_rejects_names_the_project_uses(slug: str) -> None:
+    assert "package or command the project uses" in project_slug_error(slug)
+
+
 @pytest.mark.parametrize("name", ["my_api", "api2", "openai_api_blueprint"])
 def test_package_name_accepts(name: str) -> None:
     assert package_name_error(name) == ""
@@ -102,6 +107,10 @@ def test_author_email(email: str, valid: bool) -> None:
     [
         ({"project_name": "1st API"}, "must start with a letter"),
         ({"project_slug": "Bad Slug"}, "^[a-z][a-z0-9-]*$"),
+        (
+            {"project_name": "Pytest", "package_name": "my_pytest"},
+            "choose another (e.g. my-pytest)",
+        ),
         ({"package_name": "json"}, "would shadow"),
         ({"endpoints": []}, "at least one endpoint"),
         ({"license": "GPL"}, "GPL"),
