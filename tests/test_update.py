@@ -122,8 +122,8 @@ def test_update_brings_release_and_keeps_user_work(template: Path, tmp_path: Pat
     # The user's work: a setting, a dependency, a pinned version, their own title and test.
     replace_in(project / ".env", "LOG_LEVEL=INFO", "LOG_LEVEL=DEBUG")
     for command in (
-        ("uv", "add", "--no-sync", "--quiet", "anyio>=4"),
-        ("uv", "lock", "--quiet", "--upgrade-package", "python-dotenv==1.1.0"),
+        ("uv", "add", "--no-sync", "--quiet", "six>=1.16"),
+        ("uv", "lock", "--quiet", "--upgrade-package", "six==1.16.0"),
     ):
         result = run_in(project, *command)
         assert result.returncode == 0, f"{' '.join(command)}:\n{result.stderr}"
@@ -157,8 +157,8 @@ def test_update_brings_release_and_keeps_user_work(template: Path, tmp_path: Pat
     assert readme.endswith("\nNew in template 0.2.0.\n")
     assert (project / ".env").read_text() == user_env
     assert (project / "tests" / "test_user.py").read_text() == USER_TEST
-    assert '"anyio>=4"' in (project / "pyproject.toml").read_text()
-    assert 'name = "python-dotenv"\nversion = "1.1.0"\n' in (project / "uv.lock").read_text()
+    assert '"six>=1.16"' in (project / "pyproject.toml").read_text()
+    assert 'name = "six"\nversion = "1.16.0"\n' in (project / "uv.lock").read_text()
     assert conflicts_in(project) == []
     for check in (("uv", "sync", "--locked"), ("uv", "run", "--locked", "pytest", "-q")):
         result = run_in(project, *check)
