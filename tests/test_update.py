@@ -29,6 +29,7 @@ GIT_IDENTITY = {
 }
 ANSWERS = {"project_name": "Demo API", "description": "Our model behind the OpenAI API"}
 PACKAGE = "src/demo_api"
+CONFLICT_MARKERS = ("<<<<<<< ", ">>>>>>> ")
 USER_TITLE = "# Demo API (internal)\n"
 USER_TEST = '''"""The user's own test: template updates must keep it."""
 
@@ -70,8 +71,8 @@ def conflicts_in(project: Path) -> list[str]:
     """Files with conflict markers, and rejected hunks (.rej files), left by an update."""
     found = []
     for relative in sorted(rendered_files(project)):
-        text = (project / relative).read_text(errors="replace")
-        if relative.endswith(".rej") or "<<<<<<< " in text or ">>>>>>> " in text:
+        lines = (project / relative).read_text(errors="replace").splitlines()
+        if relative.endswith(".rej") or any(line.startswith(CONFLICT_MARKERS) for line in lines):
             found.append(relative)
     return found
 
