@@ -55,8 +55,8 @@ def render(copie: Copie, **answers: Any) -> Path:
 
 
 def rendered_files(project_dir: Path) -> set[str]:
-    """Paths of the rendered files, relative to the project, without tool output."""
-    ignored = {".venv", ".mypy_cache", ".pytest_cache", ".ruff_cache", "__pycache__"}
+    """Paths of the rendered files, relative to the project, without git and tool output."""
+    ignored = {".git", ".venv", ".mypy_cache", ".pytest_cache", ".ruff_cache", "__pycache__"}
     return {
         path.relative_to(project_dir).as_posix()
         for path in project_dir.rglob("*")
