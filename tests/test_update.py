@@ -239,22 +239,41 @@ def test_rename_answer_is_idempotent(tmp_path: Path) -> None:
     assert answers_file.read_text() == "# header\n_commit: v0.1.0\nsummary: Mine\nlicense: MIT\n"
 
 
-def test_update_with_new_answer_adds_only_its_files(template: Path, tmp_path: Path) -> None:
-    project = new_project(template, tmp_path / "demo-api")
+# Each case: the answers the project starts with, the changed answers, a file that must arrive.
+ANSWER_CHANGES = {
+    "endpoints+embeddings": (
+        {},
+        {"endpoints": ["models", "chat_completions", "embeddings"]},
+        f"{PACKAGE}/api/v1/endpoints/embeddings.py",
+    ),
+    "docker-on": ({"docker": False}, {"docker": True}, "Dockerfile"),
+}
+
+
+@pytest.mark.parametrize(
+    ("initial", "changed", "new_file"), ANSWER_CHANGES.values(), ids=list(ANSWER_CHANGES)
+)
+def test_update_with_new_answer_adds_only_its_files(
+    template: Path,
+    tmp_path: Path,
+    initial: dict[str, Any],
+    changed: dict[str, Any],
+    new_file: str,
+) -> None:
+    project = new_project(template, tmp_path / "demo-api", **initial)
     replace_in(project / "README.md", "# Demo API\n", USER_TITLE)
     (project / "tests" / "test_user.py").write_text(USER_TEST)
     commit_all(project, "User work")
     user_env = (project / ".env").read_text()
     before = rendered_files(project)
-    endpoints = [*recorded_answers(project)["endpoints"], "embeddings"]
 
-    update(project, data={"endpoints": endpoints})
+    update(project, data=changed)
 
     reference = tmp_path / "reference"
     copier.run_copy(
         str(template),
         reference,
-        data={**ANSWERS, "endpoints": endpoints},
+        data={**ANSWERS, **initial, **changed},
         vcs_ref="v0.1.0",
         defaults=True,
         unsafe=True,
@@ -264,7 +283,7 @@ def test_update_with_new_answer_adds_only_its_files(template: Path, tmp_path: Pa
     expected = rendered_files(reference)
     after = rendered_files(project)
     assert after == expected | {".env", "uv.lock", "tests/test_user.py"}
-    assert f"{PACKAGE}/api/v1/endpoints/embeddings.py" in after - before
+    assert new_file in after - before
     for relative in expected - {"README.md"}:
         assert (project / relative).read_text() == (reference / relative).read_text(), relative
     reference_readme = (reference / "README.md").read_text()
