@@ -42,7 +42,6 @@ from copier.errors import DirtyLocalWarning
 
 REPO = Path(__file__).resolve().parents[1]
 BENCHMARKS = Path(__file__).resolve().parent
-PACKAGE = "bench_api"
 TOKEN = "bench-token"
 SERVER_CPU, CLIENT_CPU = "0", "1"
 # The mock quotes the prompt after a 9-token prefix: 245 words make 254 content chunks,
@@ -82,6 +81,7 @@ def main() -> int:
     parser.add_argument("--memory-requests", type=int, default=100_000)
     parser.add_argument("--project", type=Path, help="reuse this rendered project")
     parser.add_argument("--no-wrk", action="store_true", help="use loadtest.py for all load")
+    parser.add_argument("--modes", default="plain,stream", help="what to measure (plain,stream)")
     args = parser.parse_args()
     if len(os.sched_getaffinity(0)) < 2 or not shutil.which("taskset"):
         sys.exit("This needs two CPUs and taskset (util-linux): one for the server, one for load.")
@@ -91,10 +91,12 @@ def main() -> int:
         scratch = Path(scratch_dir)
         project = args.project or render_project(scratch / "project")
         python = str(project / ".venv" / "bin" / "python")
+        package = next((project / "src").iterdir()).name
+        modes = args.modes.split(",")
         log = (scratch / "servers.log").open("wb")
         server = Target(
             "generated server",
-            [python, "-m", PACKAGE],
+            [python, "-m", package],
             {"API_AUTH_TOKENS": TOKEN, "LOG_LEVEL": "INFO", "MOCK_TOKEN_DELAY": "0"},
         )
         capture = scratch / "capture.json"
@@ -117,13 +119,12 @@ def main() -> int:
                 sent = sum(int(figures["requests"]) for figures in warm_up)
                 for round_number in range(1, args.rounds + 1):
                     print(f"Round {round_number} of {args.rounds}", file=sys.stderr)
-                    for target in (plain_ceiling, server):
-                        figures = load.plain(target, args.duration)
-                        target.runs.setdefault("plain", []).append(figures)
-                    for target in (stream_ceiling, server):
-                        figures = load.stream(target, args.duration)
-                        target.runs.setdefault("stream", []).append(figures)
-                sent += sum(int(f["requests"]) for runs in server.runs.values() for f in runs)
+                    for mode in modes:
+                        ceiling = plain_ceiling if mode == "plain" else stream_ceiling
+                        for target in (ceiling, server):
+                            figures = getattr(load, mode)(target, args.duration)
+                            target.runs.setdefault(mode, []).append(figures)
+                            sent += int(figures["requests"]) if target is server else 0
             print(f"Memory: {args.memory_requests} requests in all", file=sys.stderr)
             sent += load.until(server, args.memory_requests - sent)
             rss_after = resident_kib(server)
@@ -146,7 +147,7 @@ def render_project(destination: Path) -> Path:
     run_copy(
         str(REPO),
         destination,
-        data={"project_name": "Bench API", "package_name": PACKAGE},
+        data={"project_name": "Bench API"},
         defaults=True,
         unsafe=True,
         quiet=True,
@@ -349,43 +350,38 @@ def table(
     server: Target, plain_ceiling: Target, stream_ceiling: Target, args: argparse.Namespace
 ) -> str:
     """One Markdown table: each figure for the ceiling and the server, and their ratio."""
-    plain_server = server.best("plain", "requests_per_second")
-    plain_top = plain_ceiling.best("plain", "requests_per_second")
-    stream_server = server.best("stream", "chunks_per_second")
-    stream_top = stream_ceiling.best("stream", "chunks_per_second")
-    rows = [
-        (
-            f"Plain chat completions, {args.connections} connections: requests/s",
-            plain_top,
-            plain_server,
-            "requests_per_second",
-            ",.0f",
-        ),
-        ("latency p50 (ms)", plain_top, plain_server, "latency_p50_ms", ".2f"),
-        ("latency p99 (ms)", plain_top, plain_server, "latency_p99_ms", ".2f"),
-        (
-            f"Streamed, {args.streams} streams of {STREAM_CHUNKS} chunks: chunks/s",
-            stream_top,
-            stream_server,
-            "chunks_per_second",
-            ",.0f",
-        ),
-        ("time to first chunk p50 (ms)", stream_top, stream_server, "first_chunk_p50_ms", ".2f"),
-        ("time to first chunk p99 (ms)", stream_top, stream_server, "first_chunk_p99_ms", ".2f"),
-        ("inter-chunk gap p99 (ms)", stream_top, stream_server, "inter_chunk_p99_ms", ".3f"),
-    ]
+    plain = f"Plain chat completions, {args.connections} connections"
+    stream = f"Streamed, {args.streams} streams of {STREAM_CHUNKS} chunks"
+    rows = {
+        "plain": [
+            (f"{plain}: requests/s", "requests_per_second", ",.0f"),
+            ("latency p50 (ms)", "latency_p50_ms", ".2f"),
+            ("latency p99 (ms)", "latency_p99_ms", ".2f"),
+        ],
+        "stream": [
+            (f"{stream}: chunks/s", "chunks_per_second", ",.0f"),
+            ("time to first chunk p50 (ms)", "first_chunk_p50_ms", ".2f"),
+            ("time to first chunk p99 (ms)", "first_chunk_p99_ms", ".2f"),
+            ("inter-chunk gap p99 (ms)", "inter_chunk_p99_ms", ".3f"),
+        ],
+    }
     lines = [
         "| Measure | Ceiling | Generated server | Server / ceiling |",
         "| --- | ---: | ---: | ---: |",
     ]
-    for label, top, ours, key, spec in rows:
-        ratio = ours[key] / top[key] if top[key] else float("nan")
-        lines.append(f"| {label} | {top[key]:{spec}} | {ours[key]:{spec}} | {ratio:.2f}x |")
+    for mode, ceiling in (("plain", plain_ceiling), ("stream", stream_ceiling)):
+        if mode not in server.runs:
+            continue
+        # The best run of each: on a shared machine, noise only ever slows a run down.
+        top, ours = ceiling.best(mode, rows[mode][0][1]), server.best(mode, rows[mode][0][1])
+        for label, key, spec in rows[mode]:
+            ratio = ours[key] / top[key] if top[key] else float("nan")
+            lines.append(f"| {label} | {top[key]:{spec}} | {ours[key]:{spec}} | {ratio:.2f}x |")
     failures = sum(
-        f["errors"]
+        figures["errors"]
         for target in (server, plain_ceiling, stream_ceiling)
         for runs in target.runs.values()
-        for f in runs
+        for figures in runs
     )
     lines.append("")
     lines.append(f"Failed requests in the measured runs: {failures:.0f}.")
