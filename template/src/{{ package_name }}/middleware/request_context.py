@@ -2,8 +2,8 @@
 
 import logging
 import re
+import secrets
 import time
-import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -57,4 +57,4 @@ class RequestContextMiddleware:
         for name, value in scope["headers"]:
             if name == REQUEST_ID_HEADER and VALID_REQUEST_ID.fullmatch(value):
                 return bytes(value)
-        return uuid.uuid4().hex.encode()
+        return secrets.token_hex(16).encode()

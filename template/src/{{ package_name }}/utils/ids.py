@@ -1,12 +1,12 @@
 """Identifiers and timestamps of generated objects."""
 
+import secrets
 import time
-import uuid
 
 
 def new_id(prefix: str) -> str:
-    """A unique id in OpenAI's style, e.g. "chatcmpl-3f2a..."."""
-    return f"{prefix}-{uuid.uuid4().hex}"
+    """A unique id in OpenAI's style, e.g. "chatcmpl-3f2a..." (128 random bits)."""
+    return f"{prefix}-{secrets.token_hex(16)}"
 
 
 def now() -> int:
