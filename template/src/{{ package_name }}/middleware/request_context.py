@@ -2,10 +2,11 @@
 
 import logging
 import re
-import secrets
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..utils.ids import random_hex
 
 logger = logging.getLogger(__name__)
 
@@ -57,4 +58,4 @@ class RequestContextMiddleware:
         for name, value in scope["headers"]:
             if name == REQUEST_ID_HEADER and VALID_REQUEST_ID.fullmatch(value):
                 return bytes(value)
-        return secrets.token_hex(16).encode()
+        return random_hex().encode()
