@@ -6,7 +6,9 @@ named by BENCH_CAPTURE, then serves these apps from the generated project's envi
 - `plain_app`: a bare ASGI app that reads the request body and answers with the captured
   response bytes (what no server can beat: no routing, no parsing, no serialisation);
 - `stream_app`: Starlette's `StreamingResponse` sending the captured, pre-serialised events
-  from an async generator (streaming with nothing but the framework's own cost).
+  from an async generator (streaming with nothing but the framework's own cost);
+- `fastapi_floor_app`: not a ceiling but a reference, FastAPI's floor: one route that reads
+  the body and answers with the captured bytes (what any FastAPI endpoint costs at least).
 """
 
 import json
@@ -15,8 +17,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from fastapi import FastAPI
 from starlette.requests import Request
-from starlette.responses import StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -49,3 +52,12 @@ async def stream_app(scope: Scope, receive: Any, send: Any) -> None:
 
     response = StreamingResponse(events(), media_type="text/event-stream")
     await response(scope, receive, send)
+
+
+async def floor_route(request: Request) -> Any:
+    await request.body()
+    return Response(PLAIN_BODY, media_type=CAPTURE["plain"]["content_type"])
+
+
+fastapi_floor_app = FastAPI()
+fastapi_floor_app.add_api_route("/v1/chat/completions", floor_route, methods=["POST"])

@@ -105,23 +105,25 @@ def main() -> int:
         uvicorn += ["--no-access-log", "--log-level", "warning"]
         plain_ceiling = Target("ceiling", [*uvicorn, "ceilings:plain_app"], ceiling_env)
         stream_ceiling = Target("ceiling", [*uvicorn, "ceilings:stream_app"], ceiling_env)
+        floor = Target("FastAPI floor", [*uvicorn, "ceilings:fastapi_floor_app"], ceiling_env)
         load = LoadDriver(project, python, scratch, wrk, args)
 
         started, load_before = time.time(), os.getloadavg()
         with serving(server, log):
             capture.write_text(json.dumps(capture_answers(server.url, load)))
-            with serving(plain_ceiling, log), serving(stream_ceiling, log):
+            with serving(plain_ceiling, log), serving(stream_ceiling, log), serving(floor, log):
                 print("Warming up", file=sys.stderr)
                 warm_up = [load.plain(server, 2.0), load.stream(server, 2.0)]
                 load.plain(plain_ceiling, 2.0)
+                load.plain(floor, 2.0)
                 load.stream(stream_ceiling, 2.0)
                 rss_warm = resident_kib(server)
                 sent = sum(int(figures["requests"]) for figures in warm_up)
                 for round_number in range(1, args.rounds + 1):
                     print(f"Round {round_number} of {args.rounds}", file=sys.stderr)
                     for mode in modes:
-                        ceiling = plain_ceiling if mode == "plain" else stream_ceiling
-                        for target in (ceiling, server):
+                        others = [plain_ceiling, floor] if mode == "plain" else [stream_ceiling]
+                        for target in (*others, server):
                             figures = getattr(load, mode)(target, args.duration)
                             target.runs.setdefault(mode, []).append(figures)
                             sent += int(figures["requests"]) if target is server else 0
@@ -130,7 +132,7 @@ def main() -> int:
             rss_after = resident_kib(server)
         print(machine(python, wrk, load_before, os.getloadavg(), time.time() - started))
         print()
-        print(table(server, plain_ceiling, stream_ceiling, args))
+        print(table(server, plain_ceiling, stream_ceiling, floor, args))
         print()
         growth = (rss_after - rss_warm) / rss_warm
         print(
@@ -347,9 +349,14 @@ def resident_kib(target: Target) -> int:
 
 
 def table(
-    server: Target, plain_ceiling: Target, stream_ceiling: Target, args: argparse.Namespace
+    server: Target,
+    plain_ceiling: Target,
+    stream_ceiling: Target,
+    floor: Target,
+    args: argparse.Namespace,
 ) -> str:
-    """One Markdown table: each figure for the ceiling and the server, and their ratio."""
+    """One Markdown table: each figure for the ceiling, the FastAPI floor (plain requests
+    only) and the server, and the ratio of server to ceiling."""
     plain = f"Plain chat completions, {args.connections} connections"
     stream = f"Streamed, {args.streams} streams of {STREAM_CHUNKS} chunks"
     rows = {
@@ -366,20 +373,27 @@ def table(
         ],
     }
     lines = [
-        "| Measure | Ceiling | Generated server | Server / ceiling |",
-        "| --- | ---: | ---: | ---: |",
+        "| Measure | Ceiling | FastAPI floor | Generated server | Server / ceiling |",
+        "| --- | ---: | ---: | ---: | ---: |",
     ]
     for mode, ceiling in (("plain", plain_ceiling), ("stream", stream_ceiling)):
         if mode not in server.runs:
             continue
         # The best run of each: on a shared machine, noise only ever slows a run down.
-        top, ours = ceiling.best(mode, rows[mode][0][1]), server.best(mode, rows[mode][0][1])
+        best = rows[mode][0][1]
+        top, ours = ceiling.best(mode, best), server.best(mode, best)
+        reference = floor.best(mode, best) if mode in floor.runs else None
         for label, key, spec in rows[mode]:
             ratio = ours[key] / top[key] if top[key] else float("nan")
-            lines.append(f"| {label} | {top[key]:{spec}} | {ours[key]:{spec}} | {ratio:.2f}x |")
+            middle = "-"
+            if reference is not None:
+                middle = f"{reference[key]:{spec}} ({reference[key] / top[key]:.2f}x)"
+            lines.append(
+                f"| {label} | {top[key]:{spec}} | {middle} | {ours[key]:{spec}} | {ratio:.2f}x |"
+            )
     failures = sum(
         figures["errors"]
-        for target in (server, plain_ceiling, stream_ceiling)
+        for target in (server, plain_ceiling, stream_ceiling, floor)
         for runs in target.runs.values()
         for figures in runs
     )
