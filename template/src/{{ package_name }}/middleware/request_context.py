@@ -3,9 +3,10 @@
 import logging
 import re
 import time
-import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..utils.ids import random_hex
 
 logger = logging.getLogger(__name__)
 
@@ -57,4 +58,4 @@ class RequestContextMiddleware:
         for name, value in scope["headers"]:
             if name == REQUEST_ID_HEADER and VALID_REQUEST_ID.fullmatch(value):
                 return bytes(value)
-        return uuid.uuid4().hex.encode()
+        return random_hex().encode()

@@ -30,7 +30,7 @@ class ModelService:
         return model
 
 
-def get_model_service(request: Request) -> ModelService:
+async def get_model_service(request: Request) -> ModelService:
     """The app's model service (a dependency; tests may override it)."""
     service: ModelService = request.app.state.model_service
     return service
