@@ -1,5 +1,6 @@
 """Every error leaves the service in OpenAI's shape: {"error": {message, type, param, code}}."""
 
+import json
 import logging
 from collections.abc import AsyncIterator
 
@@ -142,3 +143,21 @@ async def test_unhandled_exception_returns_generic_500(
     message = assert_openai_error(response, 500, "server_error")
     assert "secret internal detail" not in message
     assert any("/test/crash 500" in record.getMessage() for record in caplog.records)
+
+
+async def test_openapi_documents_errors_in_openai_shape(client: httpx2.AsyncClient) -> None:
+    document = (await client.get("/openapi.json")).json()
+
+    assert "HTTPValidationError" not in json.dumps(document)  # FastAPI's {"detail": ...}
+    error_schema = {"$ref": "#/components/schemas/ErrorResponse"}
+    v1_operations = [
+        operation
+        for path, operations in document["paths"].items()
+        if path.startswith("/v1/")
+        for operation in operations.values()
+    ]
+    assert v1_operations
+    for operation in v1_operations:
+        for status in ("400", "404", "422", "500"):
+            content = operation["responses"][status]["content"]["application/json"]
+            assert content["schema"] == error_schema

@@ -14,6 +14,18 @@ from ..models.openai import ErrorDetail, ErrorResponse
 # Pydantic names union members in error locations ("str", "list[...]"); they are not fields.
 UNION_MEMBER_NAMES = frozenset({"str", "int", "float", "bool", "dict", "list", "none"})
 
+# The errors a /v1 route may answer, for the OpenAPI document: always OpenAI's error body.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": description}
+    for status, description in (
+        (400, "Malformed request, such as a body that is not valid JSON"),
+        (404, "Unknown model"),
+        (413, "Request body too large"),
+        (422, "Invalid request parameters"),
+        (500, "Server error"),
+    )
+}
+
 
 class OpenAIError(Exception):
     """An error to answer with an OpenAI error body; raise it anywhere in a request."""
