@@ -111,6 +111,10 @@ def run_static_checks(project_dir: Path, scratch: Path) -> None:
             "vendor.compose-spec",
             str(project_dir / "docker-compose.yaml"),
         )
+        compose = yaml.safe_load((project_dir / "docker-compose.yaml").read_text())
+        for name, service in compose["services"].items():
+            # Whatever .env says for local runs, the container must listen on all interfaces.
+            assert service["environment"]["HOST"] == "0.0.0.0", f"{name} listens on HOST from .env"
         ignored = (project_dir / ".dockerignore").read_text().splitlines()
         assert {".env", ".venv/", ".git/"} <= set(ignored), "secrets or caches in build context"
     github = project_dir / ".github"
