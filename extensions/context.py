@@ -22,6 +22,7 @@ DEPENDENCY_MODULES = frozenset(
         "fastapi",
         "httpx",
         "httpx2",
+        "loadtest",  # scripts/loadtest.py, importable in the tests
         "mypy",
         "openai",
         "pydantic",

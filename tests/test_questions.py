@@ -172,6 +172,7 @@ def test_copy_creates_env_with_random_token(copie: Copie) -> None:
     assert tokens[0] and tokens[1] and tokens[0].group(1) != tokens[1].group(1)
     assert len(tokens[0].group(1)) >= 32
     assert ".env" in (first / ".gitignore").read_text().splitlines()
+    assert (first / ".env").stat().st_mode & 0o777 == 0o600
 
 
 @pytest.mark.parametrize(
@@ -197,6 +198,7 @@ def test_quotes_and_backslashes_in_free_text_render_a_working_project(copie: Cop
         "description": 'Answers "hello" to everyone, with a description long enough to pass the '
         "formatter's line length of one hundred characters",
         "author_name": 'Ada "Countess" Lovelace',
+        "package_name": "best_api",  # not derived from the slug (the-best-api-v2)
     }
     project = render(copie, **text)
 
