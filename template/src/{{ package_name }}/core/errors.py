@@ -100,7 +100,7 @@ async def http_exception_handler(request: Request, exc: StarletteHTTPException) 
 async def validation_error_handler(request: Request, exc: RequestValidationError) -> Response:
     """Request validation: 422 naming the first offending field; unparsable JSON: 400."""
     errors: Sequence[Any] = exc.errors()
-    first = errors[0] if errors else {"loc": (), "msg": "Invalid request.", "type": ""}
+    first = most_telling(errors) if errors else {"loc": (), "msg": "Invalid request.", "type": ""}
     if first["type"] == "json_invalid":
         message = "We could not parse the JSON body of your request. Send valid JSON."
         return error_response(400, ErrorDetail(message=message, type="invalid_request_error"))
@@ -113,6 +113,14 @@ async def validation_error_handler(request: Request, exc: RequestValidationError
         message = f"Invalid value for '{param}': {first['msg']}."
     detail = ErrorDetail(message=message, type="invalid_request_error", param=param)
     return error_response(422, detail)
+
+
+def most_telling(errors: Sequence[Any]) -> Any:
+    """The error to report. A field that may be a string or a list (`stop`, `prompt`, `input`,
+    `content`) fails once per union member; "should be a valid string" hides the real problem
+    (too many items, a bad part) when the value is a list, so prefer an error that is not a
+    type mismatch with some member."""
+    return next((error for error in errors if not error["type"].endswith("_type")), errors[0])
 
 
 def server_error_detail() -> ErrorDetail:
