@@ -23,6 +23,7 @@ def create_env_file() -> None:
     env_file.write_text(
         "".join(f"{TOKEN_LINE}{token}\n" if line.strip() == TOKEN_LINE else line for line in lines)
     )
+    env_file.chmod(0o600)  # it holds a secret: readable by its owner only
 
 
 def lock_dependencies() -> None:
