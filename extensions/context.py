@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 import unicodedata
+from pathlib import Path
 from typing import Any
 
 from copier_template_extensions import ContextHook
@@ -106,6 +107,21 @@ def slugify(value: str, separator: str = "-") -> str:
     return separator.join(words)
 
 
+# Words written in capitals when a project name is derived from a folder name.
+ACRONYMS = frozenset({"ai", "api", "gpt", "http", "llm", "ml", "rag", "sdk", "ui"})
+FALLBACK_PROJECT_NAME = "My OpenAI API"
+
+
+def project_name_from_path(path: object) -> str:
+    """A project name from the destination folder: "../acme-gateway" -> "Acme Gateway",
+    "llm-api" -> "LLM API". A folder name that makes no valid project name gives "My OpenAI API"."""
+    words = re.findall(r"[^\W_]+", Path(str(path)).resolve().name)
+    name = " ".join(
+        word.upper() if word.lower() in ACRONYMS else word[0].upper() + word[1:] for word in words
+    )
+    return name if name and not project_name_error(name) else FALLBACK_PROJECT_NAME
+
+
 def escape_string(value: str) -> str:
     """`value` escaped for a double-quoted Python or TOML string: backslashes and quotes."""
     return value.replace("\\", "\\\\").replace('"', '\\"')
@@ -175,6 +191,7 @@ class NamesExtension(Extension):
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         environment.filters["slugify"] = slugify
+        environment.filters["project_name_from_path"] = project_name_from_path
         environment.filters["project_name_error"] = project_name_error
         environment.filters["project_slug_error"] = project_slug_error
         environment.filters["package_name_error"] = package_name_error

@@ -41,6 +41,33 @@ def lock_dependencies() -> None:
         print("`uv lock` failed; run it yourself inside the project.")
 
 
+def init_git_repository() -> None:
+    """Put a new project under git with a first commit (`copier update` needs a git project),
+    unless it is inside a repository already: that one is the user's and stays untouched."""
+    if shutil.which("git") is None:
+        print("git not found: the project is no git repository (copier update needs one).")
+        return
+    if git("rev-parse", "--is-inside-work-tree").returncode == 0:
+        return
+    if git("init").returncode != 0 or git("add", "--all").returncode != 0:
+        print("`git init` failed: put the project under git yourself (copier update needs it).")
+        return
+    commit = git("commit", "--message", "Create the project from openai-api-blueprint")
+    if commit.returncode == 0:
+        print("Created a git repository with a first commit of the project.")
+    else:  # typically: no user.name / user.email configured for git
+        reason = commit.stderr.strip().splitlines()[-1:] or ["no reason given"]
+        print(
+            f"Created a git repository, but `git commit` failed ({reason[0]}).\n"
+            "Commit the project yourself: git add --all && git commit -m 'Create the project'"
+        )
+
+
+def git(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", *args, "--quiet"], capture_output=True, text=True, check=False)
+
+
 if __name__ == "__main__":
     create_env_file()
     lock_dependencies()
+    init_git_repository()
