@@ -64,7 +64,7 @@ def init_git_repository() -> None:
 
 
 def git(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args, "--quiet"], capture_output=True, text=True, check=False)
+    return subprocess.run(["git", *args], capture_output=True, text=True, check=False)
 
 
 if __name__ == "__main__":
