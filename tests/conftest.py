@@ -38,6 +38,15 @@ def project_env() -> dict[str, str]:
     return env
 
 
+@pytest.fixture(autouse=True)
+def git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commits (the setup task's first commit of a project, the update tests' own) must not
+    depend on this machine's git configuration."""
+    for role in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{role}_NAME", "Meta Test")
+        monkeypatch.setenv(f"GIT_{role}_EMAIL", "meta-test@example.com")
+
+
 def run_in(project_dir: Path, *command: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         command, cwd=project_dir, env=project_env(), capture_output=True, text=True, check=False
