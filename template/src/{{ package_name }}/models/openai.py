@@ -3,9 +3,9 @@
 Field names, types and nullability follow OpenAI's published OpenAPI description.
 """
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class ErrorDetail(BaseModel):
@@ -31,7 +31,38 @@ class ModelList(BaseModel):
     data: list[Model]
 
 
+def is_none(value: object) -> bool:
+    """For `Field(exclude_if=is_none)`: an optional field the answer leaves out when unset."""
+    return value is None
+
+
+# A count a backend may report or not; unreported counts are left out of the answer.
+OptionalCount = Annotated[int | None, Field(exclude_if=is_none)]
+
+
+class PromptTokensDetails(BaseModel):
+    audio_tokens: OptionalCount = None
+    cached_tokens: OptionalCount = None
+    text_tokens: OptionalCount = None
+    image_tokens: OptionalCount = None
+    cache_write_tokens: OptionalCount = None
+
+
+class CompletionTokensDetails(BaseModel):
+    accepted_prediction_tokens: OptionalCount = None
+    audio_tokens: OptionalCount = None
+    reasoning_tokens: OptionalCount = None
+    text_tokens: OptionalCount = None
+    rejected_prediction_tokens: OptionalCount = None
+
+
 class Usage(BaseModel):
+    """Token counts of an answer; the breakdowns are sent when the backend reports them."""
+
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int
+    prompt_tokens_details: PromptTokensDetails | None = Field(default=None, exclude_if=is_none)
+    completion_tokens_details: CompletionTokensDetails | None = Field(
+        default=None, exclude_if=is_none
+    )
