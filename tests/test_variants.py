@@ -48,6 +48,7 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
         "LICENSE": answers["license"] != "none",
         "scripts/loadtest.py": True,
         "tests/test_loadtest.py": True,
+        f"{PACKAGE}/api/v1/generation.py": chat or completions,
         f"{PACKAGE}/api/v1/json_body.py": endpoints != ["models"],
         "tests/api/v1/test_json_body.py": endpoints != ["models"],
         "Dockerfile": answers["docker"],
