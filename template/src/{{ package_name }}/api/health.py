@@ -1,11 +1,26 @@
-"""GET /health: liveness for load balancers and container health checks (no auth)."""
+"""Probes for load balancers and orchestrators (no auth): GET /health is liveness (always
+cheap), GET /health/ready is readiness (503 once shutdown began or a dependency is down)."""
 
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
+from ..core.config import Settings
+from ..core.errors import OpenAIError
+from ..core.shutdown import Shutdown
+from ..models.openai import ErrorResponse
+
+logger = logging.getLogger(__name__)
+
 router = APIRouter(tags=["health"])
+
+# What a backend needs to serve (an upstream, a store): a coroutine that returns if it is
+# reachable and raises if not. Register one in `app.state.readiness_checks` under a name.
+ReadinessCheck = Callable[[], Awaitable[object]]
 
 
 class Health(BaseModel):
@@ -16,3 +31,35 @@ class Health(BaseModel):
 async def health() -> Health:
     """Report that the service is up."""
     return Health()
+
+
+@router.get("/health/ready", responses={503: {"model": ErrorResponse, "description": "Not ready"}})
+async def ready(request: Request) -> Health:
+    """Report whether the service takes requests: not once shutdown began, nor while a
+    dependency it checks is unreachable."""
+    shutdown: Shutdown = request.app.state.shutdown
+    if shutdown.began:
+        raise OpenAIError(
+            503, "The server is shutting down.", type="server_error", code="shutting_down"
+        )
+    checks: dict[str, ReadinessCheck] = request.app.state.readiness_checks
+    if checks:
+        settings: Settings = request.app.state.settings
+        results = await asyncio.gather(
+            *(passes(name, check, settings.readiness_timeout) for name, check in checks.items())
+        )
+        failed = [name for name, passed in zip(checks, results, strict=True) if not passed]
+        if failed:
+            message = f"Not ready: {', '.join(failed)} unreachable."
+            raise OpenAIError(503, message, type="server_error", code="not_ready")
+    return Health()
+
+
+async def passes(name: str, check: ReadinessCheck, seconds: float) -> bool:
+    try:
+        async with asyncio.timeout(seconds):
+            await check()
+    except Exception as error:  # a failing check is an answer, not a server error
+        logger.warning("Readiness check %s failed: %s", name, type(error).__name__)
+        return False
+    return True
