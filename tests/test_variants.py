@@ -1,5 +1,6 @@
 """Render variants of the template and run each generated project's own checks."""
 
+import ast
 import itertools
 import json
 import re
@@ -75,6 +76,29 @@ def assert_no_jinja_leftovers(project: Path, files: set[str]) -> None:
             assert marker not in text, f"{relative} contains {marker!r}"
 
 
+def setting_names(project: Path) -> set[str]:
+    """The environment variables of the project's settings: the annotated fields of every
+    pydantic-settings class in core/config.py, upper-cased."""
+    tree = ast.parse((project / PACKAGE / "core" / "config.py").read_text())
+    return {
+        statement.target.id.upper()
+        for node in tree.body
+        if isinstance(node, ast.ClassDef)
+        and any(isinstance(base, ast.Name) and base.id == "BaseSettings" for base in node.bases)
+        for statement in node.body
+        if isinstance(statement, ast.AnnAssign)
+        and isinstance(statement.target, ast.Name)
+        and statement.target.id != "model_config"
+    }
+
+
+def assert_settings_documented(project: Path) -> None:
+    """Every setting has a row in the generated README's configuration table."""
+    readme = (project / "README.md").read_text()
+    undocumented = {name for name in setting_names(project) if f"| `{name}` |" not in readme}
+    assert not undocumented, f"settings missing from README's table: {sorted(undocumented)}"
+
+
 @pytest.mark.parametrize("answers", VARIANTS, ids=[variant_id(v) for v in VARIANTS])
 def test_variant_has_its_files_and_passes_its_checks(
     copie: Copie, tmp_path: Path, answers: dict[str, Any]
@@ -87,6 +111,7 @@ def test_variant_has_its_files_and_passes_its_checks(
     }
     assert not wrong, f"files that must (True) or must not (False) exist: {wrong}"
     assert_no_jinja_leftovers(project, files)
+    assert_settings_documented(project)
     run_static_checks(project, tmp_path)
     run_project_checks(project)
 
