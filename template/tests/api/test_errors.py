@@ -5,6 +5,7 @@ import logging
 from collections.abc import AsyncIterator
 
 import httpx2
+import openai
 import pytest
 from fastapi import FastAPI, Request
 from pydantic import BaseModel, Field
@@ -81,6 +82,41 @@ async def test_invalid_body_returns_422_naming_param(
 
     assert message in assert_openai_error(response, 422, "invalid_request_error")
     assert response.json()["error"]["param"] == param
+
+
+async def test_invalid_body_returns_400_when_configured_as_openai_does(
+    app_with_test_routes: FastAPI, client: httpx2.AsyncClient
+) -> None:
+    app_with_test_routes.state.settings.validation_error_status = 400
+
+    response = await client.post("/test/items", json={"tags": []})
+
+    message = assert_openai_error(response, 400, "invalid_request_error")
+    assert message == "Missing required parameter: 'name'."
+    assert response.json()["error"]["param"] == "name"
+
+
+@pytest.mark.parametrize(
+    ("status", "exception"),
+    [(422, openai.UnprocessableEntityError), (400, openai.BadRequestError)],
+)
+async def test_invalid_body_raises_sdk_error_of_configured_status(
+    app: FastAPI,
+    sdk: openai.AsyncOpenAI,
+    status: int,
+    exception: type[openai.APIStatusError],
+) -> None:
+    app.state.settings.validation_error_status = status
+
+    @app.post("/v1/test/items")
+    async def create_item(item: Item) -> Item:
+        return item
+
+    with pytest.raises(exception) as raised:
+        await sdk.post("/test/items", body={"tags": []}, cast_to=object)
+
+    assert raised.value.status_code == status
+    assert raised.value.param == "name"
 
 
 async def test_malformed_json_returns_400(

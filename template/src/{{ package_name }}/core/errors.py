@@ -98,7 +98,8 @@ async def http_exception_handler(request: Request, exc: StarletteHTTPException) 
 
 
 async def validation_error_handler(request: Request, exc: RequestValidationError) -> Response:
-    """Request validation: 422 naming the first offending field; unparsable JSON: 400."""
+    """Request validation: 422 (or 400, by VALIDATION_ERROR_STATUS) naming the first offending
+    field; unparsable JSON: 400."""
     errors: Sequence[Any] = exc.errors()
     first = most_telling(errors) if errors else {"loc": (), "msg": "Invalid request.", "type": ""}
     if first["type"] == "json_invalid":
@@ -112,7 +113,7 @@ async def validation_error_handler(request: Request, exc: RequestValidationError
     else:
         message = f"Invalid value for '{param}': {first['msg']}."
     detail = ErrorDetail(message=message, type="invalid_request_error", param=param)
-    return error_response(422, detail)
+    return error_response(request.app.state.settings.validation_error_status, detail)
 
 
 def most_telling(errors: Sequence[Any]) -> Any:

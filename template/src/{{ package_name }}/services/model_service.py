@@ -6,14 +6,12 @@ from fastapi import Depends, Request
 
 from ..core.errors import ModelNotFoundError
 from ..models.openai import Model, ModelList
-from ..utils.ids import now
 
 
 class ModelService:
     """A fixed catalogue of model ids, read from settings at start-up."""
 
-    def __init__(self, model_ids: list[str], owned_by: str) -> None:
-        created = now()
+    def __init__(self, model_ids: list[str], owned_by: str, created: int) -> None:
         self._models = {
             model_id: Model(id=model_id, created=created, owned_by=owned_by)
             for model_id in model_ids
