@@ -2,13 +2,33 @@
 
 import json
 import logging
+import re
 import sys
 from typing import Literal
 
 HANDLER_NAME = "app"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# Characters that would end a text log line (or hide part of it): written as escapes, so a
+# string a client chose (a path, a model id) cannot start a forged log record.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # Attributes every LogRecord has; anything else was passed with `extra=` and is logged too.
 STANDARD_ATTRIBUTES = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+
+def escape_control(match: re.Match[str]) -> str:
+    return match.group().encode("unicode_escape").decode()
+
+
+class TextFormatter(logging.Formatter):
+    """Only a record starts a line: control characters in the message are escaped, and the
+    lines of a traceback are indented, so that none of them can pass for a record."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return CONTROL_CHARACTERS.sub(escape_control, super().formatMessage(record))
+
+    def format(self, record: logging.LogRecord) -> str:
+        # Only a traceback or stack (appended after the message) has line breaks left.
+        return super().format(record).replace("\n", "\n  ")
 
 
 class JSONFormatter(logging.Formatter):
@@ -39,7 +59,7 @@ def configure_logging(level: str, log_format: Literal["text", "json"]) -> None:
     logging._srcfile = None  # no caller file, line and function
     handler = logging.StreamHandler(sys.stderr)
     handler.name = HANDLER_NAME
-    formatter = JSONFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
+    formatter = JSONFormatter() if log_format == "json" else TextFormatter(TEXT_FORMAT)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     # Replace our own handler if an earlier call added one; leave others (e.g. pytest's) alone.

@@ -3,6 +3,7 @@
 import logging
 import re
 import time
+from urllib.parse import quote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -10,6 +11,9 @@ from ..utils.ids import random_hex
 
 logger = logging.getLogger(__name__)
 
+# The path is logged as a URL (percent-encoded like a client sends it): the server decoded it,
+# and a decoded space or newline could fake a field or a whole line of the log.
+PATH_SAFE_CHARACTERS = "/:@!$&'()*+,;=-._~"
 REQUEST_ID_HEADER = b"x-request-id"
 # A client-sent id is echoed only if it is short and harmless in logs and headers.
 VALID_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
@@ -46,7 +50,7 @@ class RequestContextMiddleware:
             logger.info(
                 "%s %s %d %.1fms id=%s",
                 scope["method"],
-                scope["path"],
+                quote(scope["path"], safe=PATH_SAFE_CHARACTERS),
                 status,
                 duration_ms,
                 request_id.decode(),
