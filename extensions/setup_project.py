@@ -20,10 +20,13 @@ def create_env_file() -> None:
         return
     lines = example.read_text().splitlines(keepends=True)
     token = f"sk-{secrets.token_urlsafe(32)}"
-    env_file.write_text(
-        "".join(f"{TOKEN_LINE}{token}\n" if line.strip() == TOKEN_LINE else line for line in lines)
+    text = "".join(
+        f"{TOKEN_LINE}{token}\n" if line.strip() == TOKEN_LINE else line for line in lines
     )
-    env_file.chmod(0o600)  # it holds a secret: readable by its owner only
+    # It holds a secret: readable by its owner only from the moment it exists.
+    descriptor = os.open(env_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(text)
 
 
 def lock_dependencies() -> None:

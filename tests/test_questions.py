@@ -1,13 +1,16 @@
 """copier.yml: defaults derived from earlier answers, validators, answers file, post-copy task."""
 
 import ast
+import os
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from pytest_copie.plugin import Copie
 
+from extensions import setup_project
 from extensions.context import (
     author_email_error,
     escape_string,
@@ -173,6 +176,25 @@ def test_copy_creates_env_with_random_token(copie: Copie) -> None:
     assert len(tokens[0].group(1)) >= 32
     assert ".env" in (first / ".gitignore").read_text().splitlines()
     assert (first / ".env").stat().st_mode & 0o777 == 0o600
+
+
+def test_env_file_is_private_from_its_creation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Permission changes disabled: a file created readable by others and narrowed afterwards
+    # (readable in between) stays readable.
+    monkeypatch.setattr(os, "chmod", lambda *args, **kwargs: None)
+    monkeypatch.setattr(os, "fchmod", lambda *args, **kwargs: None)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env.example").write_text("LOG_LEVEL=INFO\nAPI_AUTH_TOKENS=\n")
+    umask = os.umask(0o022)
+    try:
+        setup_project.create_env_file()
+    finally:
+        os.umask(umask)
+
+    assert (tmp_path / ".env").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / ".env").read_text().startswith("LOG_LEVEL=INFO\nAPI_AUTH_TOKENS=sk-")
 
 
 @pytest.mark.parametrize(
