@@ -12,6 +12,7 @@ FACTORS: dict[str, list[Any]] = {
     "license": ["MIT", "Apache-2.0", "BSD-3-Clause", "none"],
     "auth": [True, False],
     "streaming": [True, False],
+    "metrics": [True, False],
     "docker": [True, False],
     "ci": [True, False],
 }
@@ -21,6 +22,7 @@ ALL_ON = {
     "license": "MIT",
     "auth": True,
     "streaming": True,
+    "metrics": True,
     "docker": True,
     "ci": True,
 }
@@ -29,6 +31,7 @@ ALL_OFF = {
     "license": "none",
     "auth": False,
     "streaming": False,
+    "metrics": False,
     "docker": False,
     "ci": False,
 }
@@ -64,7 +67,7 @@ def pairwise_rows() -> list[dict[str, Any]]:
 def variant_id(answers: dict[str, Any]) -> str:
     endpoints = answers["endpoints"]
     parts = ["all" if endpoints == ALL_ENDPOINTS else "+".join(endpoints)]
-    parts += [name if answers[name] else f"no-{name}" for name in ("auth", "streaming")]
+    parts += [name if answers[name] else f"no-{name}" for name in ("auth", "streaming", "metrics")]
     parts += [name if answers[name] else f"no-{name}" for name in ("docker", "ci")]
     return "-".join([*parts, answers["license"]])
 

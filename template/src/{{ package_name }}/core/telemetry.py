@@ -1,0 +1,59 @@
+"""What the current request did, noted by the code that knows (the generating endpoints,
+the stream writer) for whoever measures requests (the metrics middleware).
+
+The measuring middleware opens a record for each request; without one, noting is a no-op.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+StreamCut = Literal["client_disconnect", "shutdown"]
+
+
+@dataclass(slots=True)
+class RequestRecord:
+    model: str | None = None  # set once the model is known to be served (a bounded value)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    stream_cut: StreamCut | None = None
+
+
+_current: ContextVar[RequestRecord | None] = ContextVar("request_record", default=None)
+
+
+@contextmanager
+def recording() -> Iterator[RequestRecord]:
+    """A fresh record for the request handled inside the block (and the tasks it starts)."""
+    record = RequestRecord()
+    token = _current.set(record)
+    try:
+        yield record
+    finally:
+        _current.reset(token)
+
+
+class TokenUsage(Protocol):
+    @property
+    def prompt_tokens(self) -> int: ...
+    @property
+    def completion_tokens(self) -> int: ...
+
+
+def note_model(model: str) -> None:
+    """The request's model, once it is known to be one the service serves."""
+    if (record := _current.get()) is not None:
+        record.model = model
+
+
+def note_usage(usage: TokenUsage | None) -> None:
+    if usage is not None and (record := _current.get()) is not None:
+        record.prompt_tokens += usage.prompt_tokens
+        record.completion_tokens += usage.completion_tokens
+
+
+def note_stream_cut(reason: StreamCut) -> None:
+    if (record := _current.get()) is not None:
+        record.stream_cut = reason
