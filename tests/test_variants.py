@@ -11,7 +11,7 @@ import pytest
 from pytest_copie.plugin import Copie
 
 from .conftest import render, rendered_files, run_project_checks, run_static_checks
-from .matrix import FACTORS, VARIANTS, variant_id
+from .matrix import FACTORS, LICENSES, VARIANTS, variant_id
 
 PACKAGE = "src/demo_api"
 
@@ -128,6 +128,10 @@ def test_matrix_covers_every_pair_of_answer_values() -> None:
     for a, b in itertools.combinations(FACTORS, 2):
         for value_a, value_b in itertools.product(FACTORS[a], FACTORS[b]):
             assert (a, json.dumps(value_a), b, json.dumps(value_b)) in seen
+
+
+def test_matrix_checks_every_licence() -> None:
+    assert {answers["license"] for answers in VARIANTS} == set(LICENSES)
 
 
 def test_default_project_has_seed_layout(copie: Copie) -> None:
