@@ -2,7 +2,9 @@
 
 import datetime
 import keyword
+import os
 import re
+import shutil
 import subprocess
 import sys
 import unicodedata
@@ -13,8 +15,17 @@ from copier_template_extensions import ContextHook
 from jinja2 import Environment
 from jinja2.ext import Extension
 
-SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Words of lowercase letters and digits joined by single hyphens: a valid distribution name
+# (PEP 508 rejects a trailing hyphen) and a valid part of a Docker image name.
+SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+SLUG_RULE = "^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
+# No quotes, backslashes, brackets or separators: the email is written into pyproject.toml
+# as a TOML string and into package metadata as `Name <email>`.
+EMAIL_PART = r'[^@\s"\\<>()\[\],;:\x00-\x1f\x7f]+'
+EMAIL_PATTERN = re.compile(rf"^{EMAIL_PART}@{EMAIL_PART}\.{EMAIL_PART}$")
+# Line breaks and other control characters, which no one-line answer may contain: they end
+# a string literal in main.py and a TOML string in pyproject.toml.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # Import names the generated project depends on; a package named like one would shadow it.
 DEPENDENCY_MODULES = frozenset(
     {
@@ -136,6 +147,16 @@ def python_string(value: str) -> str:
     return '"' + escaped.replace('"', '\\"') + '"'
 
 
+def free_text_error(value: str, what: str = "answer") -> str:
+    """The validator message for a one-line free-text answer, empty when it is valid."""
+    if CONTROL_CHARACTERS.search(value):
+        return (
+            f"The {what} must be a single line without control characters "
+            f"(such as a newline or tab); got {value!r}."
+        )
+    return ""
+
+
 def project_name_error(name: str) -> str:
     """The validator message for a project name, empty when it is valid."""
     stripped = name.strip()
@@ -143,15 +164,15 @@ def project_name_error(name: str) -> str:
         return "The project name must not be empty."
     if not stripped[0].isalpha():
         return f"The project name must start with a letter (got {name!r})."
-    return ""
+    return free_text_error(name, "project name")
 
 
 def project_slug_error(slug: str) -> str:
     """The validator message for a project slug, empty when it is valid."""
     if not SLUG_PATTERN.fullmatch(slug):
         return (
-            "The project slug must be lowercase letters, digits and hyphens, "
-            f"starting with a letter (^[a-z][a-z0-9-]*$); got {slug!r}."
+            "The project slug must be lowercase letters and digits, starting with a letter, "
+            f"with single hyphens between words ({SLUG_RULE}); got {slug!r}."
         )
     if slug in RESERVED_SLUGS:
         return (
@@ -180,8 +201,18 @@ def package_name_error(name: str) -> str:
 def author_email_error(email: str) -> str:
     """The validator message for an author email, empty when it is valid (or left empty)."""
     if email and not EMAIL_PATTERN.fullmatch(email):
-        return f"The author email must look like name@example.com (got {email!r})."
+        return (
+            "The author email must look like name@example.com, without spaces, quotes, "
+            f"backslashes or brackets (got {email!r})."
+        )
     return ""
+
+
+def uv_lock_missing(project_dir: object) -> bool:
+    """Whether the post-copy task left the project without uv.lock though uv is installed:
+    `uv lock` failed (or the task did not run). For the message after copying."""
+    uv = os.environ.get("UV") or shutil.which("uv")
+    return uv is not None and not (Path(str(project_dir)) / "uv.lock").exists()
 
 
 class NamesExtension(Extension):
@@ -196,6 +227,8 @@ class NamesExtension(Extension):
         environment.filters["project_slug_error"] = project_slug_error
         environment.filters["package_name_error"] = package_name_error
         environment.filters["author_email_error"] = author_email_error
+        environment.filters["free_text_error"] = free_text_error
+        environment.filters["uv_lock_missing"] = uv_lock_missing
         environment.filters["escape_string"] = escape_string
         environment.filters["python_string"] = python_string
 

@@ -8,6 +8,7 @@ import os
 import secrets
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 TOKEN_LINE = "API_AUTH_TOKENS="
@@ -41,7 +42,11 @@ def lock_dependencies() -> None:
     env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYENV_VERSION"}}
     result = subprocess.run([uv, "lock", "--quiet"], env=env, check=False)
     if result.returncode != 0:
-        print("`uv lock` failed; run it yourself inside the project.")
+        print(
+            f"ERROR: `uv lock` failed (exit status {result.returncode}): the project has no "
+            f"uv.lock and is not ready. Fix the error above, then run `uv lock` in {Path.cwd()}.",
+            file=sys.stderr,
+        )
 
 
 def init_git_repository() -> None:

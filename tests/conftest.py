@@ -70,6 +70,9 @@ def render(copie: Copie, **answers: Any) -> Path:
     result: Result = copie.copy(extra_answers={"project_name": "Demo API", **answers})
     if result.exit_code != 0 or result.project_dir is None:
         pytest.fail(f"copier failed for {answers}: {result.exception!r}", pytrace=False)
+    # The setup task's `uv lock` never fails the copy (it says so instead): catch it here.
+    if not (result.project_dir / "uv.lock").exists():
+        pytest.fail(f"the setup task's `uv lock` failed for {answers}", pytrace=False)
     return result.project_dir
 
 

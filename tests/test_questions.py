@@ -3,6 +3,7 @@
 import ast
 import os
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,10 @@ from pytest_copie.plugin import Copie
 
 from extensions import setup_project
 from extensions.context import (
+    SLUG_RULE,
     author_email_error,
     escape_string,
+    free_text_error,
     package_name_error,
     project_name_error,
     project_slug_error,
@@ -21,7 +24,9 @@ from extensions.context import (
     slugify,
 )
 
-from .conftest import render, rendered_files, run_project_checks
+from .conftest import dev_tool, render, rendered_files, run_project_checks
+
+TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize(
@@ -67,9 +72,17 @@ def test_project_slug_accepts(slug: str) -> None:
     assert project_slug_error(slug) == ""
 
 
-@pytest.mark.parametrize("slug", ["My-API", "-api", "2api", "my_api", "my api", ""])
+@pytest.mark.parametrize(
+    "slug", ["My-API", "-api", "2api", "my_api", "my api", "", "my-api-", "my--api"]
+)
 def test_project_slug_rejects(slug: str) -> None:
-    assert "^[a-z][a-z0-9-]*$" in project_slug_error(slug)
+    assert SLUG_RULE in project_slug_error(slug)
+
+
+@pytest.mark.parametrize("text", ["Demo\nAPI", "tab\there", "cr\r", "nul\x00", "ls\u2028"])
+def test_free_text_rejects_control_characters(text: str) -> None:
+    assert "single line without control characters" in free_text_error(text, "description")
+    assert "single line without control characters" in project_name_error(text)
 
 
 @pytest.mark.parametrize("slug", ["pytest", "fastapi", "openai", "uvicorn", "pydantic-settings"])
@@ -100,7 +113,19 @@ def test_package_name_rejects(name: str, message: str) -> None:
     assert message in package_name_error(name)
 
 
-@pytest.mark.parametrize(("email", "valid"), [("", True), ("a@b.io", True), ("nope", False)])
+@pytest.mark.parametrize(
+    ("email", "valid"),
+    [
+        ("", True),
+        ("a@b.io", True),
+        ("ada.l+api@mail.example.co.uk", True),
+        ("nope", False),
+        ('a"b@c.io', False),
+        ("a\\b@c.io", False),
+        ("Ada <a@b.io>", False),
+        ("a@b.io\n", False),
+    ],
+)
 def test_author_email(email: str, valid: bool) -> None:
     assert (author_email_error(email) == "") is valid
 
@@ -109,7 +134,12 @@ def test_author_email(email: str, valid: bool) -> None:
     ("answers", "message"),
     [
         ({"project_name": "1st API"}, "must start with a letter"),
-        ({"project_slug": "Bad Slug"}, "^[a-z][a-z0-9-]*$"),
+        ({"project_slug": "Bad Slug"}, SLUG_RULE),
+        ({"project_slug": "my-api-"}, SLUG_RULE),
+        ({"project_name": "Demo\nAPI"}, "project name must be a single line"),
+        ({"description": "One line\nand another"}, "description must be a single line"),
+        ({"author_name": "Ada\tLovelace"}, "author name must be a single line"),
+        ({"author_email": 'a"b@c.io'}, "without spaces, quotes"),
         (
             {"project_name": "Pytest", "package_name": "my_pytest"},
             "choose another (e.g. my-pytest)",
@@ -126,6 +156,30 @@ def test_copy_with_invalid_answer_fails_with_message(
 
     assert result.exit_code != 0
     assert message in str(result.exception)
+
+
+def test_copy_says_plainly_when_uv_lock_fails(tmp_path: Path) -> None:
+    # The copier command as users run it, with a uv that fails to lock (copier's tasks see the
+    # environment of the process that started copier, so this is a process of its own).
+    failing_uv = tmp_path / "uv"
+    failing_uv.write_text("#!/bin/sh\necho 'error: the index is unreachable' >&2\nexit 2\n")
+    failing_uv.chmod(0o755)
+    project = tmp_path / "demo-api"
+    command = [dev_tool("copier"), "copy", "--trust", "--defaults", "--vcs-ref", "HEAD"]
+    result = subprocess.run(
+        [*command, str(TEMPLATE_ROOT), str(project)],
+        env=os.environ | {"UV": str(failing_uv)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert not (project / "uv.lock").exists()
+    output = result.stdout + result.stderr
+    assert "ERROR: `uv lock` failed (exit status 2)" in output
+    assert "NOT ready" in output
+    assert "is ready" not in output
 
 
 def test_names_derive_from_project_name(copie: Copie) -> None:
