@@ -4,7 +4,7 @@ covering) plus the all-on and all-off extremes, and every licence."""
 import itertools
 from typing import Any
 
-ALL_ENDPOINTS = ["models", "chat_completions", "completions", "embeddings"]
+ALL_ENDPOINTS = ["models", "chat_completions", "responses", "completions", "embeddings"]
 
 # The licence chooses a LICENSE text and pyproject's `license` field and meets no other answer
 # in the code, so it is not paired with them (its four values alone would double the rows);

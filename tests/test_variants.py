@@ -20,7 +20,7 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
     """Feature files, each with whether the answers must create it (False: must not)."""
     endpoints = answers["endpoints"]
     chat, completions = "chat_completions" in endpoints, "completions" in endpoints
-    embeddings = "embeddings" in endpoints
+    embeddings, responses = "embeddings" in endpoints, "responses" in endpoints
     streaming = answers["streaming"]
     return {
         f"{PACKAGE}/api/v1/endpoints/models.py": "models" in endpoints,
@@ -35,12 +35,23 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
         f"{PACKAGE}/models/completions.py": completions,
         f"{PACKAGE}/services/completion_service.py": completions,
         "tests/api/v1/test_completions_stream.py": completions and streaming,
-        "tests/api/v1/test_stream_refused.py": (chat or completions) and not streaming,
+        "tests/api/v1/test_stream_refused.py": (chat or completions or responses) and not streaming,
         f"{PACKAGE}/api/v1/endpoints/embeddings.py": embeddings,
         f"{PACKAGE}/services/embedding_service.py": embeddings,
         "tests/api/v1/test_embeddings.py": embeddings,
-        f"{PACKAGE}/models/generation.py": chat or completions,
-        f"{PACKAGE}/services/mock_reply.py": chat or completions,
+        f"{PACKAGE}/api/v1/endpoints/responses.py": responses,
+        f"{PACKAGE}/models/responses.py": responses,
+        f"{PACKAGE}/services/response_service.py": responses,
+        f"{PACKAGE}/services/response_store.py": responses,
+        "tests/api/v1/test_responses.py": responses,
+        "tests/api/v1/test_agent_loop.py": chat or responses,
+        "tests/services/test_response_store.py": responses,
+        f"{PACKAGE}/models/tools.py": chat or responses,
+        f"{PACKAGE}/services/mock_tools.py": chat or responses,
+        f"{PACKAGE}/services/mock_arguments.py": chat or responses,
+        "tests/services/test_mock_arguments.py": chat or responses,
+        f"{PACKAGE}/models/generation.py": chat or completions or responses,
+        f"{PACKAGE}/services/mock_reply.py": chat or completions or responses,
         f"{PACKAGE}/utils/sse.py": (chat or completions) and streaming,
         "tests/utils/test_sse.py": (chat or completions) and streaming,
         f"{PACKAGE}/core/shutdown.py": True,
@@ -49,7 +60,7 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
         f"{PACKAGE}/middleware/metrics.py": answers["metrics"],
         f"{PACKAGE}/core/metrics_process.py": answers["metrics"],
         "tests/test_metrics.py": answers["metrics"],
-        f"{PACKAGE}/utils/tokens.py": chat or completions or embeddings,
+        f"{PACKAGE}/utils/tokens.py": chat or completions or responses or embeddings,
         f"{PACKAGE}/core/security.py": answers["auth"],
         "tests/api/v1/test_auth.py": answers["auth"],
         "tests/api/v1/test_open_access.py": not answers["auth"],
