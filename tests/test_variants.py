@@ -45,6 +45,7 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
         f"{PACKAGE}/services/response_store.py": responses,
         "tests/api/v1/test_responses.py": responses,
         "tests/api/v1/test_agent_loop.py": chat or responses,
+        "tests/api/v1/test_chat_tools.py": chat,
         "tests/services/test_response_store.py": responses,
         f"{PACKAGE}/models/tools.py": chat or responses,
         f"{PACKAGE}/services/mock_tools.py": chat or responses,
