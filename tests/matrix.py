@@ -19,6 +19,7 @@ FACTORS: dict[str, list[Any]] = {
     "metrics": [True, False],
     "docker": [True, False],
     "ci": [True, False],
+    "rate_limits": [True, False],
 }
 
 ALL_ON = {
@@ -29,6 +30,7 @@ ALL_ON = {
     "metrics": True,
     "docker": True,
     "ci": True,
+    "rate_limits": True,
 }
 ALL_OFF = {
     "endpoints": ["models"],
@@ -38,6 +40,7 @@ ALL_OFF = {
     "metrics": False,
     "docker": False,
     "ci": False,
+    "rate_limits": False,
 }
 
 Pair = tuple[tuple[str, int], tuple[str, int]]
@@ -79,7 +82,7 @@ def variant_id(answers: dict[str, Any]) -> str:
     endpoints = answers["endpoints"]
     parts = ["all" if endpoints == ALL_ENDPOINTS else "+".join(endpoints)]
     parts += [name if answers[name] else f"no-{name}" for name in ("auth", "streaming", "metrics")]
-    parts += [name if answers[name] else f"no-{name}" for name in ("docker", "ci")]
+    parts += [name if answers[name] else f"no-{name}" for name in ("docker", "ci", "rate_limits")]
     return "-".join([*parts, answers["license"]])
 
 

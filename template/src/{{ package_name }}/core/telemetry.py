@@ -1,5 +1,5 @@
 """What the current request did, noted by the code that knows (the generating endpoints,
-the stream writer) for whoever measures requests (the metrics middleware).
+the stream writer) for whoever measures requests (the metrics and rate limit middlewares).
 
 The measuring middleware opens a record for each request; without one, noting is a no-op.
 """
@@ -26,7 +26,11 @@ _current: ContextVar[RequestRecord | None] = ContextVar("request_record", defaul
 
 @contextmanager
 def recording() -> Iterator[RequestRecord]:
-    """A fresh record for the request handled inside the block (and the tasks it starts)."""
+    """The record of the request handled inside the block (and the tasks it starts): a fresh
+    one, or the one that a middleware further out (metrics, rate limits) already opened."""
+    if (outer := _current.get()) is not None:
+        yield outer
+        return
     record = RequestRecord()
     token = _current.set(record)
     try:
