@@ -79,7 +79,6 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
         ".pre-commit-config.yaml": answers["ci"],
         f"{PACKAGE}/middleware/rate_limit.py": answers["rate_limits"],
         "tests/api/v1/test_rate_limits.py": answers["rate_limits"],
-        f"{PACKAGE}/core/usage.py": chat or completions or embeddings or answers["rate_limits"],
     }
 
 
