@@ -53,9 +53,14 @@ def note_model(model: str) -> None:
 
 
 def note_usage(usage: TokenUsage | None) -> None:
-    if usage is not None and (record := _current.get()) is not None:
-        record.prompt_tokens += usage.prompt_tokens
-        record.completion_tokens += usage.completion_tokens
+    if usage is not None:
+        note_tokens(usage.prompt_tokens, usage.completion_tokens)
+
+
+def note_tokens(prompt_tokens: int, completion_tokens: int) -> None:
+    if (record := _current.get()) is not None:
+        record.prompt_tokens += prompt_tokens
+        record.completion_tokens += completion_tokens
 
 
 def note_stream_cut(reason: StreamCut) -> None:
