@@ -192,6 +192,7 @@ def test_update_migration_keeps_renamed_answer(template: Path, tmp_path: Path) -
     project = new_project(template, tmp_path / "demo-api")
     # Release 0.2.0 renames the question `description` to `summary`, with a migration.
     replace_in(template / "copier.yml", "\ndescription:\n", "\nsummary:\n")
+    replace_in(template / "copier.yml", "{{ description |", "{{ summary |")  # its validator
     replace_in(
         template / "copier.yml",
         "\n_migrations:\n",
