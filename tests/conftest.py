@@ -33,6 +33,8 @@ def project_env() -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("VIRTUAL_ENV")}
     env.pop("PYTHONPATH", None)
     env["UV_NO_PROGRESS"] = "1"
+    # The projects' Redis tests must run here (their dev environment brings the server), not skip.
+    env["REDIS_TESTS_REQUIRED"] = "1"
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     env["MYPY_CACHE_DIR"] = str(MYPY_CACHE / worker)
     return env

@@ -79,6 +79,8 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
         ".pre-commit-config.yaml": answers["ci"],
         f"{PACKAGE}/middleware/rate_limit.py": answers["rate_limits"],
         "tests/api/v1/test_rate_limits.py": answers["rate_limits"],
+        "tests/api/v1/test_rate_limits_redis.py": answers["rate_limits"],
+        "tests/redis_server.py": answers["rate_limits"],
     }
 
 
