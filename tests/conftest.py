@@ -1,9 +1,14 @@
 """Helpers for the meta-tests: render the template, run a rendered project's own checks."""
 
+import contextlib
 import os
+import socket
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -162,3 +167,40 @@ def run_static_checks(project_dir: Path, scratch: Path) -> None:
         check_tool(
             dev_tool("pre-commit"), "validate-config", str(project_dir / ".pre-commit-config.yaml")
         )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def serve(project: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Serve a rendered project (demo_api) with uvicorn on a free local port, until the block
+    ends; yields its base URL."""
+    assert run_in(project, "uv", "sync", "--locked").returncode == 0
+    port = free_port()
+    server = subprocess.Popen(
+        ["uv", "run", "--locked", "uvicorn", "demo_api.main:app", "--port", str(port)],
+        cwd=project,
+        env={**project_env(), **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail("the rendered project's server did not start")
+                time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

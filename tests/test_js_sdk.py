@@ -5,17 +5,14 @@ the npm registry is missing; in CI a failed `npm install` fails it instead."""
 import json
 import os
 import shutil
-import socket
 import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pytest_copie.plugin import Copie
 
-from .conftest import project_env, render, run_in, skip_unless_ci
+from .conftest import render, serve, skip_unless_ci
 
 SCRIPT = Path(__file__).parent / "js" / "sdk_check.mjs"
 TOKEN = "js-sdk-token"
@@ -71,41 +68,11 @@ def test_failed_npm_install_fails_in_ci_and_skips_elsewhere(
         install_sdk(tmp_path, "openai@6")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def base_url(copie: Copie) -> Iterator[str]:
     """The default project, served by uvicorn on a free local port."""
-    project = render(copie)
-    assert run_in(project, "uv", "sync", "--locked").returncode == 0
-    port = free_port()
-    server = subprocess.Popen(
-        ["uv", "run", "--locked", "uvicorn", "demo_api.main:app", "--port", str(port)],
-        cwd=project,
-        env={**project_env(), "API_AUTH_TOKENS": TOKEN},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("the rendered project's server did not start")
-                time.sleep(0.2)
+    with serve(render(copie), {"API_AUTH_TOKENS": TOKEN}) as url:
         yield f"{url}/v1"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def test_js_sdk_uses_served_project(sdk_dir: Path, base_url: str) -> None:
