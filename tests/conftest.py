@@ -1,6 +1,7 @@
 """Helpers for the meta-tests: render the template, run a rendered project's own checks."""
 
 import contextlib
+import hashlib
 import os
 import socket
 import subprocess
@@ -29,8 +30,11 @@ PROJECT_CHECKS = (
 # mypy spends most of a variant's check time on the dependencies (fastapi, pydantic, the openai
 # SDK), which are the same in every variant. One cache per xdist worker (no two processes write
 # one cache) is reused by every variant that worker checks: mypy re-checks a module whose
-# source changed (it compares content hashes), so a cached result is never a stale one.
-MYPY_CACHE = Path(tempfile.gettempdir()) / f"blueprint-mypy-{os.getuid()}"
+# source changed (it compares content hashes), so a cached result is never a stale one. The
+# cache is per checkout too: test runs of other checkouts on the machine (other worktrees, a
+# CI clone) may run at the same time, and their workers of the same name must not share it.
+CHECKOUT_ID = hashlib.sha256(str(Path(__file__).resolve().parents[1]).encode()).hexdigest()[:12]
+MYPY_CACHE = Path(tempfile.gettempdir()) / f"blueprint-mypy-{os.getuid()}-{CHECKOUT_ID}"
 
 
 def project_env() -> dict[str, str]:
