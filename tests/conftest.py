@@ -1,21 +1,17 @@
 """Helpers for the meta-tests: render the template, run a rendered project's own checks."""
 
-import contextlib
-import hashlib
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import pytest
 import yaml
 from pytest_copie.plugin import Copie, Result
+
+from .helm_chart import check_chart
 
 # The checks the generated project's own CI runs, in order.
 PROJECT_CHECKS = (
@@ -30,11 +26,8 @@ PROJECT_CHECKS = (
 # mypy spends most of a variant's check time on the dependencies (fastapi, pydantic, the openai
 # SDK), which are the same in every variant. One cache per xdist worker (no two processes write
 # one cache) is reused by every variant that worker checks: mypy re-checks a module whose
-# source changed (it compares content hashes), so a cached result is never a stale one. The
-# cache is per checkout too: test runs of other checkouts on the machine (other worktrees, a
-# CI clone) may run at the same time, and their workers of the same name must not share it.
-CHECKOUT_ID = hashlib.sha256(str(Path(__file__).resolve().parents[1]).encode()).hexdigest()[:12]
-MYPY_CACHE = Path(tempfile.gettempdir()) / f"blueprint-mypy-{os.getuid()}-{CHECKOUT_ID}"
+# source changed (it compares content hashes), so a cached result is never a stale one.
+MYPY_CACHE = Path(tempfile.gettempdir()) / f"blueprint-mypy-{os.getuid()}"
 
 
 def project_env() -> dict[str, str]:
@@ -56,14 +49,6 @@ def git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
     for role in ("AUTHOR", "COMMITTER"):
         monkeypatch.setenv(f"GIT_{role}_NAME", "Meta Test")
         monkeypatch.setenv(f"GIT_{role}_EMAIL", "meta-test@example.com")
-
-
-def skip_unless_ci(reason: str) -> NoReturn:
-    """Skip, saying why; in CI (`CI=true`, as GitHub Actions and most CI systems set it) fail
-    instead, so that a check CI could not run does not pass for one that ran."""
-    if os.environ.get("CI", "").lower() in {"true", "1"}:
-        pytest.fail(f"{reason} (not skipped: CI=true)", pytrace=False)
-    pytest.skip(reason)
 
 
 def run_in(project_dir: Path, *command: str) -> subprocess.CompletedProcess[str]:
@@ -143,7 +128,10 @@ def check_workflow(workflow: Path, scripts_dir: Path) -> None:
 def run_static_checks(project_dir: Path, scratch: Path) -> None:
     """Validate the rendered container and CI files that no engine here can run: hadolint for
     the Dockerfile, the official schemas for Compose, workflows and Dependabot, pre-commit's
-    own validator for its config, shellcheck for workflow scripts."""
+    own validator for its config, shellcheck for workflow scripts, and the Helm chart."""
+    answers = yaml.safe_load((project_dir / ".copier-answers.yml").read_text())
+    for chart in sorted((project_dir / "deploy" / "helm").glob("*/Chart.yaml")):
+        check_chart(chart.parent, rate_limits=answers["rate_limits"])
     if (project_dir / "Dockerfile").exists():
         check_tool(dev_tool("hadolint"), str(project_dir / "Dockerfile"))
         check_tool(
@@ -154,6 +142,8 @@ def run_static_checks(project_dir: Path, scratch: Path) -> None:
         )
         compose = yaml.safe_load((project_dir / "docker-compose.yaml").read_text())
         for name, service in compose["services"].items():
+            if service.get("image") not in {None, "demo-api"}:
+                continue  # Redis, the balancer: images of their own
             # Whatever .env says for local runs, the container must listen on all interfaces.
             assert service["environment"]["HOST"] == "0.0.0.0", f"{name} listens on HOST from .env"
         ignored = (project_dir / ".dockerignore").read_text().splitlines()
@@ -171,40 +161,3 @@ def run_static_checks(project_dir: Path, scratch: Path) -> None:
         check_tool(
             dev_tool("pre-commit"), "validate-config", str(project_dir / ".pre-commit-config.yaml")
         )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextlib.contextmanager
-def serve(project: Path, env: dict[str, str] | None = None) -> Iterator[str]:
-    """Serve a rendered project (demo_api) with uvicorn on a free local port, until the block
-    ends; yields its base URL."""
-    assert run_in(project, "uv", "sync", "--locked").returncode == 0
-    port = free_port()
-    server = subprocess.Popen(
-        ["uv", "run", "--locked", "uvicorn", "demo_api.main:app", "--port", str(port)],
-        cwd=project,
-        env={**project_env(), **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("the rendered project's server did not start")
-                time.sleep(0.2)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)

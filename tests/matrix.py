@@ -20,6 +20,7 @@ FACTORS: dict[str, list[Any]] = {
     "docker": [True, False],
     "ci": [True, False],
     "rate_limits": [True, False],
+    "kubernetes": [True, False],
 }
 
 ALL_ON = {
@@ -31,6 +32,7 @@ ALL_ON = {
     "docker": True,
     "ci": True,
     "rate_limits": True,
+    "kubernetes": True,
 }
 ALL_OFF = {
     "endpoints": ["models"],
@@ -41,6 +43,7 @@ ALL_OFF = {
     "docker": False,
     "ci": False,
     "rate_limits": False,
+    "kubernetes": False,
 }
 
 Pair = tuple[tuple[str, int], tuple[str, int]]
@@ -82,7 +85,10 @@ def variant_id(answers: dict[str, Any]) -> str:
     endpoints = answers["endpoints"]
     parts = ["all" if endpoints == ALL_ENDPOINTS else "+".join(endpoints)]
     parts += [name if answers[name] else f"no-{name}" for name in ("auth", "streaming", "metrics")]
-    parts += [name if answers[name] else f"no-{name}" for name in ("docker", "ci", "rate_limits")]
+    parts += [
+        name if answers[name] else f"no-{name}"
+        for name in ("docker", "ci", "rate_limits", "kubernetes")
+    ]
     return "-".join([*parts, answers["license"]])
 
 

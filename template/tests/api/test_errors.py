@@ -10,8 +10,6 @@ import pytest
 from fastapi import FastAPI, Request
 from pydantic import BaseModel, Field
 
-from {{ package_name }}.core.errors import OpenAIError
-
 
 class Item(BaseModel):
     name: str
@@ -46,10 +44,6 @@ def app_with_test_routes(app: FastAPI) -> FastAPI:
     @app.get("/test/crash")
     async def crash() -> None:
         raise RuntimeError("secret internal detail")
-
-    @app.get("/test/openai-error/{status}")
-    async def openai_error(status: int) -> None:
-        raise OpenAIError(status, "Raised with a status only.")
 
     return app
 
@@ -180,29 +174,11 @@ async def test_unhandled_exception_returns_generic_500(
     transport = httpx2.ASGITransport(app=app_with_test_routes, raise_app_exceptions=False)
     async with httpx2.AsyncClient(transport=transport, base_url="http://testserver") as http:
         with caplog.at_level(logging.INFO):
-            response = await http.get("/test/crash", headers={"x-request-id": "crash-1"})
+            response = await http.get("/test/crash")
 
     message = assert_openai_error(response, 500, "server_error")
     assert "secret internal detail" not in message
-    # The answer carries the id of its log lines: the access line and the traceback.
-    assert response.headers["x-request-id"] == "crash-1"
-    access_lines = [r.getMessage() for r in caplog.records if "/test/crash" in r.getMessage()]
-    assert [line for line in access_lines if "id=crash-1" in line and " 500 " in line]
-    [failure] = [record for record in caplog.records if record.exc_info]
-    assert getattr(failure, "request_id", None) == "crash-1"
-    assert "secret internal detail" in caplog.text
-
-
-@pytest.mark.parametrize(
-    ("status", "error_type"),
-    [(400, "invalid_request_error"), (404, "invalid_request_error"), (503, "server_error")],
-)
-async def test_openai_error_type_follows_status(
-    app_with_test_routes: FastAPI, client: httpx2.AsyncClient, status: int, error_type: str
-) -> None:
-    response = await client.get(f"/test/openai-error/{status}")
-
-    assert_openai_error(response, status, error_type)
+    assert any("/test/crash 500" in record.getMessage() for record in caplog.records)
 
 
 async def test_openapi_documents_errors_in_openai_shape(client: httpx2.AsyncClient) -> None:
