@@ -32,6 +32,7 @@ DEPENDENCY_MODULES = frozenset(
         "anyio",
         "dotenv",
         "fastapi",
+        "fastapi_offline",
         "httpx",
         "httpx2",
         "loadtest",  # scripts/loadtest.py, importable in the tests
@@ -62,6 +63,7 @@ RESERVED_SLUGS = frozenset(
         "click",
         "coverage",
         "fastapi",
+        "fastapi-offline",
         "h11",
         "httpcore2",
         "httptools",

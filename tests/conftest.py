@@ -1,11 +1,17 @@
 """Helpers for the meta-tests: render the template, run a rendered project's own checks."""
 
+import contextlib
+import hashlib
 import os
+import socket
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 import yaml
@@ -26,8 +32,11 @@ PROJECT_CHECKS = (
 # mypy spends most of a variant's check time on the dependencies (fastapi, pydantic, the openai
 # SDK), which are the same in every variant. One cache per xdist worker (no two processes write
 # one cache) is reused by every variant that worker checks: mypy re-checks a module whose
-# source changed (it compares content hashes), so a cached result is never a stale one.
-MYPY_CACHE = Path(tempfile.gettempdir()) / f"blueprint-mypy-{os.getuid()}"
+# source changed (it compares content hashes), so a cached result is never a stale one. The
+# cache is per checkout too: test runs of other checkouts on the machine (other worktrees, a
+# CI clone) may run at the same time, and their workers of the same name must not share it.
+CHECKOUT_ID = hashlib.sha256(str(Path(__file__).resolve().parents[1]).encode()).hexdigest()[:12]
+MYPY_CACHE = Path(tempfile.gettempdir()) / f"blueprint-mypy-{os.getuid()}-{CHECKOUT_ID}"
 
 
 def project_env() -> dict[str, str]:
@@ -49,6 +58,14 @@ def git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
     for role in ("AUTHOR", "COMMITTER"):
         monkeypatch.setenv(f"GIT_{role}_NAME", "Meta Test")
         monkeypatch.setenv(f"GIT_{role}_EMAIL", "meta-test@example.com")
+
+
+def skip_unless_ci(reason: str) -> NoReturn:
+    """Skip, saying why; in CI (`CI=true`, as GitHub Actions and most CI systems set it) fail
+    instead, so that a check CI could not run does not pass for one that ran."""
+    if os.environ.get("CI", "").lower() in {"true", "1"}:
+        pytest.fail(f"{reason} (not skipped: CI=true)", pytrace=False)
+    pytest.skip(reason)
 
 
 def run_in(project_dir: Path, *command: str) -> subprocess.CompletedProcess[str]:
@@ -161,3 +178,40 @@ def run_static_checks(project_dir: Path, scratch: Path) -> None:
         check_tool(
             dev_tool("pre-commit"), "validate-config", str(project_dir / ".pre-commit-config.yaml")
         )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def serve(project: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Serve a rendered project (demo_api) with uvicorn on a free local port, until the block
+    ends; yields its base URL."""
+    assert run_in(project, "uv", "sync", "--locked").returncode == 0
+    port = free_port()
+    server = subprocess.Popen(
+        ["uv", "run", "--locked", "uvicorn", "demo_api.main:app", "--port", str(port)],
+        cwd=project,
+        env={**project_env(), **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail("the rendered project's server did not start")
+                time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -1,20 +1,18 @@
 """The official `openai` JavaScript SDK against a served project: models, chat, streaming with
 usage, and errors mapped to the SDK's exception classes. Skipped, saying why, where Node.js or
-the npm registry is missing."""
+the npm registry is missing; in CI a failed `npm install` fails it instead."""
 
 import json
+import os
 import shutil
-import socket
 import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pytest_copie.plugin import Copie
 
-from .conftest import project_env, render, run_in
+from .conftest import render, serve, skip_unless_ci
 
 SCRIPT = Path(__file__).parent / "js" / "sdk_check.mjs"
 TOKEN = "js-sdk-token"
@@ -28,14 +26,11 @@ def sdk_package() -> str:
     return "openai@7" if major >= 22 else "openai@6"
 
 
-@pytest.fixture
-def sdk_dir(tmp_path: Path) -> Path:
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("Node.js and npm are not installed")
-    directory = tmp_path / "js"
-    directory.mkdir()
+def install_sdk(directory: Path, package: str) -> None:
+    """npm-install the SDK into `directory`; skip if npm cannot (a registry outage), but in CI
+    fail: an outage must not turn CI green without this check."""
     install = subprocess.run(
-        ["npm", "install", "--no-audit", "--no-fund", "--silent", sdk_package()],
+        ["npm", "install", "--no-audit", "--no-fund", "--silent", package],
         cwd=directory,
         capture_output=True,
         text=True,
@@ -43,46 +38,41 @@ def sdk_dir(tmp_path: Path) -> Path:
         check=False,
     )
     if install.returncode != 0:
-        pytest.skip(f"npm could not install the openai SDK: {install.stderr.strip()[-500:]}")
+        skip_unless_ci(f"npm could not install the openai SDK: {install.stderr.strip()[-500:]}")
+
+
+@pytest.fixture
+def sdk_dir(tmp_path: Path) -> Path:
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("Node.js and npm are not installed")
+    directory = tmp_path / "js"
+    directory.mkdir()
+    install_sdk(directory, sdk_package())
     shutil.copy(SCRIPT, directory)
     return directory
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+@pytest.mark.parametrize(
+    ("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)]
+)
+def test_failed_npm_install_fails_in_ci_and_skips_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ci: str, outcome: type[BaseException]
+) -> None:
+    failing_npm = tmp_path / "npm"
+    failing_npm.write_text("#!/bin/sh\necho 'npm error network request failed' >&2\nexit 1\n")
+    failing_npm.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("CI", ci)
+
+    with pytest.raises(outcome, match="npm could not install the openai SDK"):
+        install_sdk(tmp_path, "openai@6")
 
 
 @pytest.fixture
 def base_url(copie: Copie) -> Iterator[str]:
     """The default project, served by uvicorn on a free local port."""
-    project = render(copie)
-    assert run_in(project, "uv", "sync", "--locked").returncode == 0
-    port = free_port()
-    server = subprocess.Popen(
-        ["uv", "run", "--locked", "uvicorn", "demo_api.main:app", "--port", str(port)],
-        cwd=project,
-        env={**project_env(), "API_AUTH_TOKENS": TOKEN},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("the rendered project's server did not start")
-                time.sleep(0.2)
+    with serve(render(copie), {"API_AUTH_TOKENS": TOKEN}) as url:
         yield f"{url}/v1"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def test_js_sdk_uses_served_project(sdk_dir: Path, base_url: str) -> None:

@@ -35,14 +35,16 @@ class OpenAIError(Exception):
         status_code: int,
         message: str,
         *,
-        type: str = "invalid_request_error",
+        type: str | None = None,
         param: str | None = None,
         code: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
+        """`type` defaults to OpenAI's type for the status (server_error for 5xx, ...)."""
         super().__init__(message)
         self.status_code = status_code
-        self.detail = ErrorDetail(message=message, type=type, param=param, code=code)
+        error_type = type or error_type_for(status_code)
+        self.detail = ErrorDetail(message=message, type=error_type, param=param, code=code)
         self.headers = headers
 
 
@@ -132,7 +134,9 @@ def server_error_detail() -> ErrorDetail:
 
 
 async def unhandled_error_handler(request: Request, exc: Exception) -> Response:
-    """Anything unexpected: a generic 500; the server logs the traceback."""
+    """Anything unexpected: a generic 500. RequestContextMiddleware answers it for every error
+    raised inside it (so the answer has the request id and the traceback is logged); Starlette
+    calls this only for an error in a middleware outside that one."""
     return error_response(500, server_error_detail())
 
 

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..core.errors import error_response, server_error_detail
 from ..utils.ids import random_hex
 
 logger = logging.getLogger(__name__)
@@ -21,7 +22,10 @@ VALID_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 
 class RequestContextMiddleware:
     """Gives each request an id (the client's `x-request-id` or a new one), returns it in
-    the response headers, and logs one line per request: method, path, status, duration."""
+    the response headers, and logs one line per request: method, path, status, duration.
+
+    It also answers unexpected errors (500 in OpenAI's shape, traceback logged): Starlette's
+    own handler for them runs outside every middleware, so its 500 would lack the id."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -33,7 +37,7 @@ class RequestContextMiddleware:
 
         request_id = self._request_id(scope)
         scope.setdefault("state", {})["request_id"] = request_id.decode()
-        status = 500  # if the app fails before it answers, the server answers 500
+        status = 0  # set when the response starts
         started = time.perf_counter()
 
         async def send_with_request_id(message: Message) -> None:
@@ -45,6 +49,11 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_request_id)
+        except Exception:
+            logger.exception("Unexpected error", extra={"request_id": request_id.decode()})
+            if status:  # too late for an answer: the server closes the connection
+                raise
+            await error_response(500, server_error_detail())(scope, receive, send_with_request_id)
         finally:
             duration_ms = (time.perf_counter() - started) * 1000
             logger.info(
