@@ -81,7 +81,9 @@ def main() -> int:
     parser.add_argument("--memory-requests", type=int, default=100_000)
     parser.add_argument("--project", type=Path, help="reuse this rendered project")
     parser.add_argument("--no-wrk", action="store_true", help="use loadtest.py for all load")
-    parser.add_argument("--modes", default="plain,stream", help="what to measure (plain,stream)")
+    parser.add_argument(
+        "--modes", default="plain,stream,metrics", help="what to measure (plain,stream,metrics)"
+    )
     args = parser.parse_args()
     if len(os.sched_getaffinity(0)) < 2 or not shutil.which("taskset"):
         sys.exit("This needs two CPUs and taskset (util-linux): one for the server, one for load.")
@@ -121,7 +123,7 @@ def main() -> int:
                 sent = sum(int(figures["requests"]) for figures in warm_up)
                 for round_number in range(1, args.rounds + 1):
                     print(f"Round {round_number} of {args.rounds}", file=sys.stderr)
-                    for mode in modes:
+                    for mode in (mode for mode in modes if mode in ("plain", "stream")):
                         others = [plain_ceiling, floor] if mode == "plain" else [stream_ceiling]
                         for target in (*others, server):
                             figures = getattr(load, mode)(target, args.duration)
@@ -139,7 +141,48 @@ def main() -> int:
             f"Resident memory of the generated server: {rss_warm / 1024:.1f} MiB after warm-up, "
             f"{rss_after / 1024:.1f} MiB after {sent:,} requests ({growth:+.1%})."
         )
+        if "metrics" in modes:
+            print()
+            print(metrics_cost(server.argv, load, log, args))
     return 0
+
+
+def metrics_cost(
+    argv: list[str], load: "LoadDriver", log: IO[bytes], args: argparse.Namespace
+) -> str:
+    """The generated server with and without its Prometheus metrics (METRICS_ENABLED), both
+    serving at once and measured in turn, `--rounds` times; a table of the best runs and the
+    cost of metrics per request (on one pinned worker, 1 / throughput is the time a request
+    takes the server)."""
+    env = {"API_AUTH_TOKENS": TOKEN, "LOG_LEVEL": "INFO", "MOCK_TOKEN_DELAY": "0"}
+    with_metrics = Target("with metrics", argv, env)
+    without = Target("without metrics", argv, {**env, "METRICS_ENABLED": "false"})
+    with serving(with_metrics, log), serving(without, log):
+        print("Metrics cost: warming up", file=sys.stderr)
+        for target in (without, with_metrics):
+            load.plain(target, 2.0)
+            load.stream(target, 2.0)
+        for round_number in range(1, args.rounds + 1):
+            print(f"Metrics cost: round {round_number} of {args.rounds}", file=sys.stderr)
+            for mode in ("plain", "stream"):
+                for target in (without, with_metrics):
+                    figures = getattr(load, mode)(target, args.duration)
+                    target.runs.setdefault(mode, []).append(figures)
+    lines = [
+        "| Metrics | Without | With | Cost |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for mode, key, unit in (
+        ("plain", "requests_per_second", "request"),
+        ("stream", "chunks_per_second", "chunk"),
+    ):
+        off, on = without.best(mode, key)[key], with_metrics.best(mode, key)[key]
+        cost = (1 / on - 1 / off) * 1e6
+        lines.append(
+            f"| {mode}: {key.replace('_per_second', '')}/s | {off:,.0f} | {on:,.0f} "
+            f"| {cost:+.1f} µs per {unit} ({on / off - 1:+.1%}) |"
+        )
+    return "\n".join(lines)
 
 
 def render_project(destination: Path) -> Path:

@@ -74,9 +74,18 @@ def run_in(project_dir: Path, *command: str) -> subprocess.CompletedProcess[str]
     )
 
 
-def run_project_checks(project_dir: Path) -> None:
-    """Run every check of the rendered project; fail with its output at the first failure."""
-    for command in PROJECT_CHECKS:
+# The generated project's soak test (marked, so its default pytest run leaves it out).
+SOAK_CHECK = (
+    ("uv", "run", "--locked", "pytest", "-p", "no:cacheprovider", "-m", "soak", "--no-cov"),
+)
+
+
+def run_project_checks(
+    project_dir: Path, commands: tuple[tuple[str, ...], ...] = PROJECT_CHECKS
+) -> None:
+    """Run the checks of the rendered project (default: every one of its own); fail with its
+    output at the first failure."""
+    for command in commands:
         result = run_in(project_dir, *command)
         if result.returncode != 0:
             pytest.fail(

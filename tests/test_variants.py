@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from pytest_copie.plugin import Copie
 
-from .conftest import render, rendered_files, run_project_checks, run_static_checks
-from .matrix import FACTORS, LICENSES, VARIANTS, variant_id
+from .conftest import SOAK_CHECK, render, rendered_files, run_project_checks, run_static_checks
+from .matrix import ALL_ON, FACTORS, LICENSES, VARIANTS, variant_id
 
 PACKAGE = "src/demo_api"
 SLUG = "demo-api"
@@ -69,6 +69,7 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
         f"{PACKAGE}/models/limits.py": endpoints != ["models"],
         "tests/api/v1/test_limits.py": endpoints != ["models"],
         "tests/test_secrets.py": answers["auth"],
+        "tests/test_soak.py": chat and answers["streaming"] and answers["metrics"],
         f"{PACKAGE}/utils/tokens.py": chat or completions or responses or embeddings,
         f"{PACKAGE}/core/security.py": answers["auth"],
         "tests/api/v1/test_auth.py": answers["auth"],
@@ -146,6 +147,8 @@ def test_variant_has_its_files_and_passes_its_checks(
     assert_settings_documented(project)
     run_static_checks(project, tmp_path)
     run_project_checks(project)
+    if answers == ALL_ON:  # the soak test, once: about half a minute of load
+        run_project_checks(project, SOAK_CHECK)
 
 
 def test_matrix_covers_every_pair_of_answer_values() -> None:

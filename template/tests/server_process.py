@@ -22,20 +22,26 @@ def free_port() -> int:
 
 @contextmanager
 def server_process(
-    package: str, directory: Path, env: dict[str, str]
+    package: str, directory: Path, env: dict[str, str], output: Path | None = None
 ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """`python -m <package>` in `directory` (empty, so no `.env` applies) with `env` added;
-    the process and its base URL. Killed if it is still running at the end."""
+    """`python -m <package>` in `directory` (empty, so no `.env` applies) with `env` added,
+    writing its output to `output` if given; the process and its base URL. Killed if it is
+    still running at the end."""
     port = free_port()
     settings = {"HOST": "127.0.0.1", "PORT": str(port), "LOG_LEVEL": "WARNING", **env}
     command = [sys.executable, "-m", package]
-    process = subprocess.Popen(command, cwd=directory, env={**os.environ, **settings})  # noqa: S603
+    log = output.open("wb") if output else None
+    process = subprocess.Popen(  # noqa: S603
+        command, cwd=directory, env={**os.environ, **settings}, stdout=log, stderr=log
+    )
     try:
         yield process, f"http://127.0.0.1:{port}"
     finally:
         if process.poll() is None:
             process.kill()
         process.wait(timeout=10)
+        if log:
+            log.close()
 
 
 async def wait_until_ready(http: httpx2.AsyncClient) -> None:
