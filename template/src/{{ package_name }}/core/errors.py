@@ -48,6 +48,11 @@ class OpenAIError(Exception):
         self.headers = headers
 
 
+class StreamDropped(Exception):
+    """Raised by the source of a stream to end it by closing the connection, with neither an
+    error event nor `[DONE]`: what a server that crashed mid-stream looks like to a client."""
+
+
 class ModelNotFoundError(OpenAIError):
     def __init__(self, model_id: str) -> None:
         super().__init__(
