@@ -100,6 +100,8 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
         "tests/api/v1/test_rate_limits.py": answers["rate_limits"],
         "tests/api/v1/test_rate_limits_redis.py": answers["rate_limits"],
         "tests/redis_server.py": answers["rate_limits"],
+        f"{PACKAGE}/services/redis_response_store.py": "responses" in endpoints
+        and answers["rate_limits"],
         f"deploy/helm/{SLUG}/Chart.yaml": answers["kubernetes"],
         f"deploy/helm/{SLUG}/values-production.yaml": answers["kubernetes"],
         f"deploy/helm/{SLUG}/templates/deployment.yaml": answers["kubernetes"],
