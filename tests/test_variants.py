@@ -223,5 +223,5 @@ def test_no_streaming_project_has_no_streaming_code(copie: Copie) -> None:
 
     for relative in rendered_files(project) - {"uv.lock", ".copier-answers.yml"}:
         text = (project / relative).read_text()
-        for trace in ("event-stream", "chat.completion.chunk", "MOCK_TOKEN_DELAY", "utils.sse"):
+        for trace in ("event-stream", "chat.completion.chunk", "utils.sse"):
             assert trace not in text, f"{relative} mentions {trace!r}"
