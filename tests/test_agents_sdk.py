@@ -29,29 +29,27 @@ def base_url(project: Path) -> Iterator[str]:
         yield f"{url}/v1"
 
 
-def test_agents_sdk_runs_tool_loop_against_served_project(project: Path, base_url: str) -> None:
-    command = ["uv", "run", "--with", "openai-agents", "python", str(SCRIPT), base_url, TOKEN]
-    install = subprocess.run(
-        ["uv", "run", "--with", "openai-agents", "python", "-c", "import agents"],
+def with_agents_sdk(
+    project: Path, timeout: float, *arguments: str
+) -> subprocess.CompletedProcess[str]:
+    """`python <arguments>` in the project's environment with `openai-agents` added."""
+    return subprocess.run(
+        ["uv", "run", "--with", "openai-agents", "python", *arguments],
         cwd=project,
         env=project_env(),
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
         check=False,
     )
+
+
+def test_agents_sdk_runs_tool_loop_against_served_project(project: Path, base_url: str) -> None:
+    install = with_agents_sdk(project, 300, "-c", "import agents")
     if install.returncode != 0:
         skip_unless_ci(f"openai-agents could not be installed: {install.stderr.strip()[-500:]}")
 
-    result = subprocess.run(
-        command,
-        cwd=project,
-        env=project_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = with_agents_sdk(project, 120, str(SCRIPT), base_url, TOKEN)
 
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout)
