@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+import gateway
 from copier import run_copy
 from copier.errors import DirtyLocalWarning
 
@@ -82,7 +83,9 @@ def main() -> int:
     parser.add_argument("--project", type=Path, help="reuse this rendered project")
     parser.add_argument("--no-wrk", action="store_true", help="use loadtest.py for all load")
     parser.add_argument(
-        "--modes", default="plain,stream,metrics", help="what to measure (plain,stream,metrics)"
+        "--modes",
+        default="plain,stream,metrics,gateway",
+        help="what to measure (plain,stream,metrics,gateway)",
     )
     args = parser.parse_args()
     if len(os.sched_getaffinity(0)) < 2 or not shutil.which("taskset"):
@@ -132,10 +135,21 @@ def main() -> int:
             print(f"Memory: {args.memory_requests} requests in all", file=sys.stderr)
             sent += load.until(server, args.memory_requests - sent)
             rss_after = resident_kib(server)
+            if "gateway" in modes:
+                proxy = gateway.render_gateway(REPO, scratch / "gateway", project_env())
+                proxy_python = str(proxy / ".venv" / "bin" / "python")
+                proxy_env = gateway.gateway_env(server.url, TOKEN)
+                proxy_package = next((proxy / "src").iterdir()).name
+                through = Target("gateway", [proxy_python, "-m", proxy_package], proxy_env)
+                with serving(through, log):
+                    gateway_runs = gateway.measure(load, server, through, args)
         print(machine(python, wrk, load_before, os.getloadavg(), time.time() - started))
         print()
         print(table(server, plain_ceiling, stream_ceiling, floor, args))
         print()
+        if "gateway" in modes:
+            print(gateway.table(gateway_runs, server.name, "gateway"))
+            print()
         growth = (rss_after - rss_warm) / rss_warm
         print(
             f"Resident memory of the generated server: {rss_warm / 1024:.1f} MiB after warm-up, "
@@ -304,6 +318,12 @@ class LoadDriver:
     def stream(self, target: Target, duration: float) -> Figures:
         args = ["--stream", "--duration", str(duration), "--concurrency", str(self.streams)]
         return self._loadtest(target, [*args, "--prompt-words", str(STREAM_PROMPT_WORDS)])
+
+    def run(self, target: Target, duration: float, concurrency: int, stream: bool) -> Figures:
+        """loadtest.py at this concurrency, plain requests or 256-chunk streams."""
+        words = STREAM_PROMPT_WORDS if stream else PLAIN_PROMPT_WORDS
+        args = ["--duration", str(duration), "--concurrency", str(concurrency)]
+        return self._loadtest(target, [*args, "--prompt-words", str(words)] + ["--stream"] * stream)
 
     def until(self, target: Target, requests: int) -> int:
         """Send at least `requests` plain requests (if positive); how many were sent."""

@@ -14,6 +14,7 @@ LICENSES = ["MIT", "Apache-2.0", "BSD-3-Clause", "none"]
 # Each question with the values to combine; `endpoints` is each endpoint alone, and all.
 FACTORS: dict[str, list[Any]] = {
     "endpoints": [[endpoint] for endpoint in ALL_ENDPOINTS] + [ALL_ENDPOINTS],
+    "backend": ["mock", "openai_proxy"],
     "auth": [True, False],
     "streaming": [True, False],
     "metrics": [True, False],
@@ -26,6 +27,7 @@ FACTORS: dict[str, list[Any]] = {
 ALL_ON = {
     "endpoints": ALL_ENDPOINTS,
     "license": "MIT",
+    "backend": "mock",
     "auth": True,
     "streaming": True,
     "metrics": True,
@@ -37,6 +39,7 @@ ALL_ON = {
 ALL_OFF = {
     "endpoints": ["models"],
     "license": "none",
+    "backend": "mock",
     "auth": False,
     "streaming": False,
     "metrics": False,
@@ -84,6 +87,7 @@ def pairwise_rows(given: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def variant_id(answers: dict[str, Any]) -> str:
     endpoints = answers["endpoints"]
     parts = ["all" if endpoints == ALL_ENDPOINTS else "+".join(endpoints)]
+    parts += ["proxy"] if answers["backend"] == "openai_proxy" else []
     parts += [name if answers[name] else f"no-{name}" for name in ("auth", "streaming", "metrics")]
     parts += [
         name if answers[name] else f"no-{name}"

@@ -23,6 +23,7 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
     chat, completions = "chat_completions" in endpoints, "completions" in endpoints
     embeddings, responses = "embeddings" in endpoints, "responses" in endpoints
     streaming = answers["streaming"]
+    proxy = answers["backend"] == "openai_proxy"
     return {
         f"{PACKAGE}/api/v1/endpoints/models.py": "models" in endpoints,
         "tests/api/v1/test_models.py": "models" in endpoints,
@@ -71,6 +72,18 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
         "tests/test_secrets.py": answers["auth"],
         "tests/test_soak.py": chat and answers["streaming"] and answers["metrics"],
         f"{PACKAGE}/utils/tokens.py": chat or completions or responses or embeddings,
+        f"{PACKAGE}/services/upstream.py": proxy,
+        f"{PACKAGE}/services/relay.py": proxy and endpoints != ["models"],
+        f"{PACKAGE}/services/stream_relay.py": proxy
+        and (chat or completions or responses)
+        and streaming,
+        f"{PACKAGE}/services/gateway.py": proxy and endpoints != ["models"],
+        f"{PACKAGE}/services/upstream_models.py": proxy,
+        f"{PACKAGE}/services/gateway_responses.py": proxy and responses,
+        "tests/upstreams.py": proxy,
+        "tests/services/test_upstream_models.py": proxy,
+        "tests/api/v1/test_gateway.py": proxy and endpoints != ["models"],
+        "tests/api/v1/test_gateway_stream.py": proxy and (chat or completions) and streaming,
         f"{PACKAGE}/core/security.py": answers["auth"],
         "tests/api/v1/test_auth.py": answers["auth"],
         "tests/api/v1/test_open_access.py": not answers["auth"],

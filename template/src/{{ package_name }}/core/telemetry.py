@@ -1,5 +1,6 @@
 """What the current request did, noted by the code that knows (the generating endpoints,
-the stream writer) for whoever measures requests (the metrics and rate limit middlewares).
+the stream writer, the gateway's relays) for whoever measures requests (the access log,
+the metrics and rate limit middlewares).
 
 The measuring middleware opens a record for each request; without one, noting is a no-op.
 """

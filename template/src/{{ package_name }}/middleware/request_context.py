@@ -8,6 +8,7 @@ from urllib.parse import quote
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..core.errors import error_response, server_error_detail
+from ..core.telemetry import RequestRecord, recording
 from ..utils.ids import random_hex
 
 logger = logging.getLogger(__name__)
@@ -22,7 +23,8 @@ VALID_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 
 class RequestContextMiddleware:
     """Gives each request an id (the client's `x-request-id` or a new one), returns it in
-    the response headers, and logs one line per request: method, path, status, duration.
+    the response headers, and logs one line per request: method, path, status, duration,
+    and the prompt and completion tokens of an answer that has usage.
 
     It also answers unexpected errors (500 in OpenAI's shape, traceback logged): Starlette's
     own handler for them runs outside every middleware, so its 500 would lack the id."""
@@ -47,24 +49,36 @@ class RequestContextMiddleware:
                 message["headers"] = [*message.get("headers", []), (REQUEST_ID_HEADER, request_id)]
             await send(message)
 
-        try:
-            await self.app(scope, receive, send_with_request_id)
-        except Exception:
-            logger.exception("Unexpected error", extra={"request_id": request_id.decode()})
-            if status:  # too late for an answer: the server closes the connection
-                raise
-            await error_response(500, server_error_detail())(scope, receive, send_with_request_id)
-        finally:
-            duration_ms = (time.perf_counter() - started) * 1000
-            logger.info(
-                "%s %s %d %.1fms id=%s",
-                scope["method"],
-                quote(scope["path"], safe=PATH_SAFE_CHARACTERS),
-                status,
-                duration_ms,
-                request_id.decode(),
-                extra={"request_id": request_id.decode(), "status": status},
-            )
+        with recording() as record:
+            try:
+                await self.app(scope, receive, send_with_request_id)
+            except Exception:
+                logger.exception("Unexpected error", extra={"request_id": request_id.decode()})
+                if status:  # too late for an answer: the server closes the connection
+                    raise
+                answer = error_response(500, server_error_detail())
+                await answer(scope, receive, send_with_request_id)
+            finally:
+                duration_ms = (time.perf_counter() - started) * 1000
+                self._log(scope, status, duration_ms, request_id.decode(), record)
+
+    @staticmethod
+    def _log(
+        scope: Scope, status: int, duration_ms: float, request_id: str, record: RequestRecord
+    ) -> None:
+        message = "%s %s %d %.1fms id=%s"
+        path = quote(scope["path"], safe=PATH_SAFE_CHARACTERS)
+        args: list[object] = [scope["method"], path, status, duration_ms, request_id]
+        extra: dict[str, object] = {"request_id": request_id, "status": status}
+        if record.prompt_tokens or record.completion_tokens:
+            tokens = {
+                "prompt_tokens": record.prompt_tokens,
+                "completion_tokens": record.completion_tokens,
+            }
+            message += " prompt_tokens=%d completion_tokens=%d"
+            args += tokens.values()
+            extra |= tokens
+        logger.info(message, *args, extra=extra)
 
     @staticmethod
     def _request_id(scope: Scope) -> bytes:

@@ -5,7 +5,21 @@ Field names, types and nullability follow OpenAI's published OpenAPI description
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+
+class RequestBody(BaseModel):
+    """A request body. Unknown fields are accepted and kept: clients send new ones. `sent` is
+    the body exactly as the client sent it (`read_json_body` keeps it), for a backend that
+    forwards requests."""
+
+    model_config = ConfigDict(extra="allow")
+
+    _sent: bytes = PrivateAttr(default=b"")
+
+    @property
+    def sent(self) -> bytes:
+        return self._sent
 
 
 class ErrorDetail(BaseModel):

@@ -1,11 +1,21 @@
 """The models this service serves, as listed by /v1/models and checked by every endpoint."""
 
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 
 from ..core.errors import ModelNotFoundError
 from ..models.openai import Model, ModelList
+
+
+class ModelCatalogue(Protocol):
+    """What the endpoints need to know about models (async: a catalogue may be remote)."""
+
+    async def list_models(self) -> ModelList: ...
+
+    async def get_model(self, model_id: str) -> Model:
+        """The model with this id; raises ModelNotFoundError (404) when there is none."""
+        ...
 
 
 class ModelService:
@@ -17,10 +27,10 @@ class ModelService:
             for model_id in model_ids
         }
 
-    def list_models(self) -> ModelList:
+    async def list_models(self) -> ModelList:
         return ModelList(data=list(self._models.values()))
 
-    def get_model(self, model_id: str) -> Model:
+    async def get_model(self, model_id: str) -> Model:
         """The model with this id; raises ModelNotFoundError (404) when there is none."""
         model = self._models.get(model_id)
         if model is None:
@@ -28,10 +38,10 @@ class ModelService:
         return model
 
 
-async def get_model_service(request: Request) -> ModelService:
-    """The app's model service (a dependency; tests may override it)."""
-    service: ModelService = request.app.state.model_service
+async def get_model_service(request: Request) -> ModelCatalogue:
+    """The app's model catalogue (a dependency; tests may override it)."""
+    service: ModelCatalogue = request.app.state.model_service
     return service
 
 
-ModelServiceDep = Annotated[ModelService, Depends(get_model_service)]
+ModelServiceDep = Annotated[ModelCatalogue, Depends(get_model_service)]

@@ -1,0 +1,133 @@
+"""The gateway measurement of `run.py`: what `backend=openai_proxy` adds in front of an upstream.
+
+The upstream is the rendered mock (the generated server `run.py` measures); the gateway is the
+same project rendered with `backend=openai_proxy`, pointed at it. Both are one uvicorn worker
+on the server CPU; load comes from the client CPU with scripts/loadtest.py. The upstream is
+called directly, then through the gateway, at each concurrency, plain and streamed, in turns;
+the best run of each is kept. Added latency is the gateway's figure minus the direct one.
+"""
+
+import argparse
+import subprocess
+import sys
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from copier import run_copy
+from copier.errors import DirtyLocalWarning
+
+if TYPE_CHECKING:
+    from run import Figures, Target
+
+CONCURRENCIES = (1, 32)
+MODES = ("plain", "stream")
+
+
+class Load(Protocol):
+    def run(
+        self, target: "Target", duration: float, concurrency: int, stream: bool
+    ) -> "Figures": ...
+
+
+@dataclass
+class GatewayRuns:
+    """Every run: (target name, mode, concurrency) -> figures of each round."""
+
+    runs: dict[tuple[str, str, int], list["Figures"]] = field(default_factory=dict)
+
+    def add(self, name: str, mode: str, concurrency: int, figures: "Figures") -> None:
+        self.runs.setdefault((name, mode, concurrency), []).append(figures)
+
+    def best(self, name: str, mode: str, concurrency: int) -> "Figures":
+        # The fastest run: on a shared machine, noise only ever slows a run down.
+        return max(self.runs[(name, mode, concurrency)], key=lambda f: f["requests_per_second"])
+
+
+def render_gateway(repo: Path, destination: Path, env: dict[str, str]) -> Path:
+    """The default project with backend=openai_proxy, from the template's working tree."""
+    print(f"Rendering the gateway project into {destination}", file=sys.stderr)
+    warnings.filterwarnings("ignore", category=DirtyLocalWarning)
+    run_copy(
+        str(repo),
+        destination,
+        data={"project_name": "Bench Gateway", "backend": "openai_proxy"},
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        vcs_ref="HEAD",
+    )
+    subprocess.run(["uv", "sync", "--quiet"], cwd=destination, env=env, check=True)
+    return destination
+
+
+def gateway_env(upstream_url: str, token: str) -> dict[str, str]:
+    """The gateway's settings: the upstream, its key, the same auth and log as the server."""
+    return {
+        "UPSTREAM_BASE_URL": f"{upstream_url}/v1",
+        "UPSTREAM_API_KEY": token,
+        "API_AUTH_TOKENS": token,
+        "MODELS": "mock-model",
+        "LOG_LEVEL": "INFO",
+    }
+
+
+def measure(
+    load: Load, upstream: "Target", gateway: "Target", args: argparse.Namespace
+) -> GatewayRuns:
+    """Upstream directly, then through the gateway, for each mode and concurrency, in turns."""
+    runs = GatewayRuns()
+    for target in (upstream, gateway):  # warm-up
+        for stream in (False, True):
+            load.run(target, 1.0, 8, stream)
+    for round_number in range(1, args.rounds + 1):
+        print(f"Gateway round {round_number} of {args.rounds}", file=sys.stderr)
+        for mode in MODES:
+            for concurrency in CONCURRENCIES:
+                for target in (upstream, gateway):
+                    figures = load.run(target, args.duration, concurrency, mode == "stream")
+                    runs.add(target.name, mode, concurrency, figures)
+    return runs
+
+
+def table(runs: GatewayRuns, upstream: str, gateway: str) -> str:
+    """One Markdown table: each figure directly and through the gateway, and what the gateway
+    adds (milliseconds) or keeps (throughput ratio)."""
+    lines = [
+        "| Measure | Upstream directly | Through the gateway | Gateway adds |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    rows = {
+        "plain": [
+            ("requests/s", "requests_per_second"),
+            ("latency p50 (ms)", "latency_p50_ms"),
+            ("latency p99 (ms)", "latency_p99_ms"),
+        ],
+        "stream": [
+            ("streams/s", "requests_per_second"),
+            ("time to first chunk p50 (ms)", "first_chunk_p50_ms"),
+            ("time to first chunk p99 (ms)", "first_chunk_p99_ms"),
+            ("chunks/s", "chunks_per_second"),
+        ],
+    }
+    failures = 0.0
+    for mode in MODES:
+        for concurrency in CONCURRENCIES:
+            direct = runs.best(upstream, mode, concurrency)
+            through = runs.best(gateway, mode, concurrency)
+            kind = "Plain chat completions" if mode == "plain" else "Streamed (256 chunks)"
+            for label, key in rows[mode]:
+                if key.endswith("_ms"):
+                    added = f"{through[key] - direct[key]:+.2f} ms"
+                    cells = f"{direct[key]:.2f} | {through[key]:.2f}"
+                else:
+                    ratio = through[key] / direct[key] if direct[key] else float("nan")
+                    added = f"{ratio:.2f}x"
+                    cells = f"{direct[key]:,.0f} | {through[key]:,.0f}"
+                lines.append(f"| {kind}, concurrency {concurrency}: {label} | {cells} | {added} |")
+    for figures in (f for runs_of in runs.runs.values() for f in runs_of):
+        failures += figures["errors"]
+    lines.append("")
+    lines.append(f"Failed requests in the measured gateway runs: {failures:.0f}.")
+    return "\n".join(lines)
