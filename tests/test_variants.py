@@ -24,6 +24,8 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
     embeddings, responses = "embeddings" in endpoints, "responses" in endpoints
     streaming = answers["streaming"]
     proxy = answers["backend"] == "openai_proxy"
+    # The gateway's package keeps the mock's code (its tests' upstream), not its served extras.
+    serves_mock_double = endpoints != ["models"] and not proxy
     return {
         f"{PACKAGE}/api/v1/endpoints/models.py": "models" in endpoints,
         "tests/api/v1/test_models.py": "models" in endpoints,
@@ -92,13 +94,13 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
         f"{PACKAGE}/services/mock_script.py": endpoints != ["models"],
         f"{PACKAGE}/services/mock_double.py": endpoints != ["models"],
         f"{PACKAGE}/services/mock_journal.py": endpoints != ["models"],
-        f"{PACKAGE}/middleware/mock_requests.py": endpoints != ["models"],
-        f"{PACKAGE}/api/mock_requests.py": endpoints != ["models"],
-        "mock-script.schema.json": endpoints != ["models"],
+        f"{PACKAGE}/middleware/mock_requests.py": serves_mock_double,
+        f"{PACKAGE}/api/mock_requests.py": serves_mock_double,
+        "mock-script.schema.json": serves_mock_double,
         "tests/services/test_mock_script.py": endpoints != ["models"],
         "tests/services/test_mock_double.py": endpoints != ["models"],
-        "tests/api/v1/test_mock_double.py": endpoints != ["models"],
-        "tests/test_mock_server.py": endpoints != ["models"],
+        "tests/api/v1/test_mock_double.py": serves_mock_double,
+        "tests/test_mock_server.py": serves_mock_double,
         "tests/test_loadtest.py": True,
         f"{PACKAGE}/api/v1/generation.py": chat or completions,
         f"{PACKAGE}/api/v1/json_body.py": endpoints != ["models"],
@@ -113,8 +115,9 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
         "tests/api/v1/test_rate_limits.py": answers["rate_limits"],
         "tests/api/v1/test_rate_limits_redis.py": answers["rate_limits"],
         "tests/redis_server.py": answers["rate_limits"],
-        f"{PACKAGE}/services/redis_response_store.py": "responses" in endpoints
-        and answers["rate_limits"],
+        f"{PACKAGE}/services/redis_response_store.py": responses
+        and answers["rate_limits"]
+        and not proxy,
         f"deploy/helm/{SLUG}/Chart.yaml": answers["kubernetes"],
         f"deploy/helm/{SLUG}/values-production.yaml": answers["kubernetes"],
         f"deploy/helm/{SLUG}/templates/deployment.yaml": answers["kubernetes"],
