@@ -22,17 +22,13 @@ def free_port() -> int:
 
 @contextmanager
 def server_process(
-    package: str,
-    directory: Path,
-    env: dict[str, str],
-    output: Path | None = None,
-    port_variable: str = "PORT",
+    package: str, directory: Path, env: dict[str, str], output: Path | None = None
 ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """`python -m <package>` in `directory` (empty, so no `.env` applies) with `env` added,
-    writing its output to `output` if given, listening on a free port set in `port_variable`;
-    the process and its base URL. Killed if it is still running at the end."""
+    writing its output to `output` if given; the process and its base URL. Killed if it is
+    still running at the end."""
     port = free_port()
-    settings = {"HOST": "127.0.0.1", port_variable: str(port), "LOG_LEVEL": "WARNING", **env}
+    settings = {"HOST": "127.0.0.1", "PORT": str(port), "LOG_LEVEL": "WARNING", **env}
     command = [sys.executable, "-m", package]
     log = output.open("wb") if output else None
     process = subprocess.Popen(  # noqa: S603
