@@ -30,12 +30,16 @@ class Load(Protocol):
         self, target: "Target", duration: float, concurrency: int, stream: bool
     ) -> "Figures": ...
 
+    def client_cost(self, target: "Target") -> "Figures": ...
+
 
 @dataclass
 class GatewayRuns:
     """Every run: (target name, mode, concurrency) -> figures of each round."""
 
     runs: dict[tuple[str, str, int], list["Figures"]] = field(default_factory=dict)
+    # One request at a time to the upstream from the client CPU: httpx2 and a plain socket.
+    client: "Figures" = field(default_factory=dict)
 
     def add(self, name: str, mode: str, concurrency: int, figures: "Figures") -> None:
         self.runs.setdefault((name, mode, concurrency), []).append(figures)
@@ -88,6 +92,8 @@ def measure(
                 for target in (upstream, gateway):
                     figures = load.run(target, args.duration, concurrency, mode == "stream")
                     runs.add(target.name, mode, concurrency, figures)
+    print("The HTTP client alone", file=sys.stderr)
+    runs.client = load.client_cost(upstream)
     return runs
 
 
@@ -130,4 +136,20 @@ def table(runs: GatewayRuns, upstream: str, gateway: str) -> str:
         failures += figures["errors"]
     lines.append("")
     lines.append(f"Failed requests in the measured gateway runs: {failures:.0f}.")
+    lines += ["", client_table(runs.client)]
+    return "\n".join(lines)
+
+
+def client_table(client: "Figures") -> str:
+    """What the gateway's HTTP client costs by itself, in the same units."""
+    lines = [
+        "| One request at a time to the upstream | Plain socket | httpx2.AsyncClient"
+        " | httpx2 adds |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for label in ("p50", "p99"):
+        socket, httpx2 = client[f"socket_{label}_ms"], client[f"httpx2_{label}_ms"]
+        lines.append(
+            f"| round trip {label} (ms) | {socket:.2f} | {httpx2:.2f} | {httpx2 - socket:+.2f} ms |"
+        )
     return "\n".join(lines)
