@@ -49,6 +49,10 @@ ALL_OFF = {
     "kubernetes": False,
 }
 
+# The all-on answers as a gateway: the most gateway code (streamed Responses, rate limits and
+# metrics in front of an upstream) meets in one variant, as pairs alone would not ensure.
+ALL_ON_GATEWAY = {**ALL_ON, "backend": "openai_proxy"}
+
 Pair = tuple[tuple[str, int], tuple[str, int]]
 
 
@@ -96,4 +100,5 @@ def variant_id(answers: dict[str, Any]) -> str:
     return "-".join([*parts, answers["license"]])
 
 
-VARIANTS = [ALL_ON, ALL_OFF, *pairwise_rows([ALL_ON, ALL_OFF])]
+SEEDS = [ALL_ON, ALL_OFF, ALL_ON_GATEWAY]
+VARIANTS = [*SEEDS, *pairwise_rows(SEEDS)]
