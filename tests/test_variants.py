@@ -74,6 +74,7 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
         "tests/test_secrets.py": answers["auth"],
         "tests/test_soak.py": chat and answers["streaming"] and answers["metrics"],
         f"{PACKAGE}/utils/tokens.py": chat or completions or responses or embeddings,
+        f"{PACKAGE}/backend.py": True,
         f"{PACKAGE}/services/upstream.py": proxy,
         f"{PACKAGE}/services/relay.py": proxy and endpoints != ["models"],
         f"{PACKAGE}/services/stream_relay.py": proxy
