@@ -9,8 +9,8 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from ..core.config import Settings
 from ..core.errors import OpenAIError
+from ..core.settings import ServiceSettings
 from ..core.shutdown import Shutdown
 from ..models.openai import ErrorResponse
 
@@ -44,7 +44,7 @@ async def ready(request: Request) -> Health:
         )
     checks: dict[str, ReadinessCheck] = request.app.state.readiness_checks
     if checks:
-        settings: Settings = request.app.state.settings
+        settings: ServiceSettings = request.app.state.settings
         results = await asyncio.gather(
             *(passes(name, check, settings.readiness_timeout) for name, check in checks.items())
         )

@@ -48,6 +48,13 @@ class OpenAIError(Exception):
         self.headers = headers
 
 
+class StreamingNotSupportedError(OpenAIError):
+    """`"stream": true` to a server (or a backend) that does not stream."""
+
+    def __init__(self) -> None:
+        super().__init__(400, "Streaming is not supported by this server.", param="stream")
+
+
 class StreamDropped(Exception):
     """Raised by the source of a stream to end it by closing the connection, with neither an
     error event nor `[DONE]`: what a server that crashed mid-stream looks like to a client."""

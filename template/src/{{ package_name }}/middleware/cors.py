@@ -1,12 +1,37 @@
 """Cross-origin requests from browsers: off unless CORS_ALLOW_ORIGINS lists origins."""
 
+from typing import Self
+
 from fastapi import FastAPI
+from pydantic import field_validator, model_validator
+from pydantic_settings import BaseSettings
 from starlette.middleware.cors import CORSMiddleware
 
-from ..core.config import Settings
+from ..core.settings import CommaList, split_comma_list
 
 
-def add_cors(app: FastAPI, settings: Settings) -> None:
+class CorsSettings(BaseSettings):
+    # Origins browsers may call the API from ("https://app.example.com", or "*" for any);
+    # empty: no cross-origin access. Credentials (cookies) only for listed origins, never "*".
+    cors_allow_origins: CommaList = []
+    cors_allow_credentials: bool = False
+
+    @field_validator("cors_allow_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        return split_comma_list(value)
+
+    @model_validator(mode="after")
+    def _no_credentials_for_every_origin(self) -> Self:
+        if self.cors_allow_credentials and "*" in self.cors_allow_origins:
+            raise ValueError(
+                "CORS_ALLOW_CREDENTIALS=true needs the allowed origins listed: with "
+                "CORS_ALLOW_ORIGINS=*, any website could call the API as its visitors."
+            )
+        return self
+
+
+def add_cors(app: FastAPI, settings: CorsSettings) -> None:
     """Answer browsers' preflight requests and mark responses readable by the listed origins.
 
     Any request header is allowed (the openai SDK sends its own `x-stainless-*` ones). Cookies

@@ -1,0 +1,142 @@
+"""The upstream OpenAI-compatible server: one pooled HTTP client for the app's lifetime
+(upstream_errors.py has what it answers when the upstream fails)."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Self
+
+import anyio
+import httpx2
+from fastapi import FastAPI
+from pydantic import AnyHttpUrl, Field, SecretStr
+from pydantic_settings import BaseSettings
+
+from ...core.shutdown import lifespan
+from .upstream_errors import UpstreamTimeoutError, transport_error, upstream_error
+
+# Below uvicorn's 5 s: the pool drops an idle connection before such an upstream closes it.
+KEEPALIVE_EXPIRY = 4.0
+# httpx2 logs every request at INFO: the access log's line per request is enough.
+logging.getLogger("httpx2").setLevel(logging.WARNING)
+# What httpx2 says when a pooled connection was closed by the server while idle.
+STALE_CONNECTION = "Server disconnected without sending a response."
+
+
+class UpstreamSettings(BaseSettings):
+    # The upstream OpenAI-compatible server, e.g. "http://127.0.0.1:11434/v1" (required).
+    upstream_base_url: AnyHttpUrl
+    # Sent to the upstream as `Authorization: Bearer <key>`, and nowhere else.
+    upstream_api_key: SecretStr | None = None
+    # Seconds to connect, to wait for each next byte, and for a whole request.
+    upstream_connect_timeout: float = Field(default=5.0, gt=0)
+    upstream_read_timeout: float = Field(default=120.0, gt=0)
+    upstream_timeout: float = Field(default=600.0, gt=0)
+    # Connections the gateway keeps open to the upstream at most.
+    upstream_pool_size: int = Field(default=100, ge=1)
+    # Where the project's mock upstream command serves the mock backends as an upstream.
+    mock_upstream_port: int = Field(default=8001, ge=1, le=65535)
+
+
+class Upstream:
+    """The upstream server behind the gateway. `async with upstream:` opens its connection
+    pool (the app's lifespan does), which then serves every request until it is closed."""
+
+    def __init__(self, settings: UpstreamSettings) -> None:
+        self.base_url = str(settings.upstream_base_url).rstrip("/")
+        self.timeout = settings.upstream_timeout
+        self._settings = settings
+        self._client: httpx2.AsyncClient | None = None
+
+    async def __aenter__(self) -> Self:
+        settings = self._settings
+        headers = {}
+        if settings.upstream_api_key is not None:
+            headers["Authorization"] = f"Bearer {settings.upstream_api_key.get_secret_value()}"
+        self._client = httpx2.AsyncClient(
+            headers=headers,
+            # Waiting for a free pooled connection counts like connecting (then 503).
+            timeout=httpx2.Timeout(
+                settings.upstream_read_timeout,
+                connect=settings.upstream_connect_timeout,
+                pool=settings.upstream_connect_timeout,
+            ),
+            limits=httpx2.Limits(
+                max_connections=settings.upstream_pool_size,
+                max_keepalive_connections=settings.upstream_pool_size,
+                keepalive_expiry=KEEPALIVE_EXPIRY,
+            ),
+        )
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    @property
+    def client(self) -> httpx2.AsyncClient:
+        if self._client is None:
+            raise RuntimeError("The upstream client is not open: run the app's lifespan.")
+        return self._client
+
+    async def request(
+        self, method: str, path: str, body: bytes | None = None, request_id: str | None = None
+    ) -> httpx2.Response:
+        """Send a request and read the whole answer, within the whole-request timeout. An
+        upstream error answer is raised as the same OpenAI error."""
+        try:
+            with anyio.fail_after(self.timeout):
+                response = await self.send(method, path, body, request_id)
+                try:
+                    await response.aread()
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            raise UpstreamTimeoutError() from None
+        except httpx2.RequestError as error:
+            raise transport_error(error) from None
+        if response.status_code >= 400:
+            raise upstream_error(response)
+        return response
+
+    async def check(self) -> None:
+        """Readiness: the upstream answers (its model list)."""
+        await self.request("GET", "/models")
+
+    async def send(
+        self, method: str, path: str, body: bytes | None, request_id: str | None
+    ) -> httpx2.Response:
+        """Send a request and return as soon as the answer's status and headers are in; the
+        caller reads the body and closes the response."""
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        if request_id:
+            headers["X-Request-Id"] = request_id
+        request = self.client.build_request(
+            method, self.base_url + path, content=body, headers=headers
+        )
+        connected = False
+
+        async def note_connect(event: str, info: object) -> None:
+            nonlocal connected
+            connected = connected or event == "connection.connect_tcp.started"
+
+        request.extensions["trace"] = note_connect
+        try:
+            return await self.client.send(request, stream=True)
+        except httpx2.RemoteProtocolError as error:
+            # The upstream closed a pooled connection while it was idle, as this request went
+            # out on it: once, on a fresh connection. Not when the request had a connection of
+            # its own, which the upstream may have read (a POST must not run twice).
+            if str(error) != STALE_CONNECTION or connected:
+                raise
+            return await self.client.send(request, stream=True)
+
+
+@asynccontextmanager
+async def upstream_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The app's lifespan (core/shutdown.py), with the upstream's connection pool open while
+    the app serves."""
+    upstream: Upstream = app.state.upstream
+    async with lifespan(app), upstream:
+        yield
