@@ -1,18 +1,17 @@
+"""Probes: liveness, readiness (shutdown, dependency checks), request ids."""
+
 import asyncio
 import time
 
 import httpx2
 from fastapi import FastAPI
 
-from {{ package_name }}.core.config import Settings
-from {{ package_name }}.main import create_app
-
-from ..conftest import asgi_client
+from ..conftest import AppFactory, asgi_client
 from .test_errors import assert_openai_error
 
 
 async def test_get_health_without_credentials(app: FastAPI) -> None:
-    async with asgi_client(app) as anonymous:
+    async with asgi_client(app, {}) as anonymous:
         response = await anonymous.get("/health")
 
     assert response.status_code == 200
@@ -41,7 +40,7 @@ async def test_get_health_replaces_unsafe_request_id(client: httpx2.AsyncClient)
 
 
 async def test_get_ready_answers_ok_without_credentials(app: FastAPI) -> None:
-    async with asgi_client(app) as anonymous:
+    async with asgi_client(app, {}) as anonymous:
         response = await anonymous.get("/health/ready")
 
     assert response.status_code == 200
@@ -51,7 +50,7 @@ async def test_get_ready_answers_ok_without_credentials(app: FastAPI) -> None:
 async def test_get_ready_once_shutdown_began_answers_503(app: FastAPI) -> None:
     app.state.shutdown.begin()
 
-    async with asgi_client(app) as anonymous:
+    async with asgi_client(app, {}) as anonymous:
         ready = await anonymous.get("/health/ready")
         live = await anonymous.get("/health")
 
@@ -69,7 +68,7 @@ async def test_get_ready_with_failing_check_answers_503_naming_it(app: FastAPI) 
         pass
 
     app.state.readiness_checks.update(upstream=upstream, store=store)
-    async with asgi_client(app) as anonymous:
+    async with asgi_client(app, {}) as anonymous:
         response = await anonymous.get("/health/ready")
 
     message = assert_openai_error(response, 503, "server_error")
@@ -82,24 +81,23 @@ async def test_get_ready_with_passing_checks_answers_ok(app: FastAPI) -> None:
         return True
 
     app.state.readiness_checks["upstream"] = upstream
-    async with asgi_client(app) as anonymous:
+    async with asgi_client(app, {}) as anonymous:
         response = await anonymous.get("/health/ready")
 
     assert response.status_code == 200
 
 
 async def test_get_ready_with_hanging_check_answers_503_in_bounded_time(
-    settings: Settings,
+    make_app: AppFactory,
 ) -> None:
-    settings.readiness_timeout = 0.05
-    app = create_app(settings)
+    app = await make_app(readiness_timeout=0.05)
 
     async def upstream() -> None:
         await asyncio.sleep(60)
 
     app.state.readiness_checks["upstream"] = upstream
     started = time.perf_counter()
-    async with asgi_client(app) as anonymous:
+    async with asgi_client(app, {}) as anonymous:
         response = await anonymous.get("/health/ready")
 
     assert response.status_code == 503
