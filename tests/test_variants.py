@@ -1,6 +1,5 @@
 """Render variants of the template and run each generated project's own checks."""
 
-import ast
 import itertools
 import json
 import re
@@ -10,7 +9,14 @@ from typing import Any
 import pytest
 from pytest_copie.plugin import Copie
 
-from .conftest import SOAK_CHECK, render, rendered_files, run_project_checks, run_static_checks
+from .conftest import (
+    SOAK_CHECK,
+    render,
+    rendered_files,
+    run_in,
+    run_project_checks,
+    run_static_checks,
+)
 from .matrix import ALL_ON, FACTORS, LICENSES, VARIANTS, variant_id
 
 PACKAGE = "src/demo_api"
@@ -32,78 +38,106 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
         f"{PACKAGE}/api/v1/endpoints/chat.py": chat,
         f"{PACKAGE}/models/chat.py": chat,
         f"{PACKAGE}/services/chat_service.py": chat,
+        f"{PACKAGE}/services/mock/chat.py": chat,
+        f"{PACKAGE}/services/mock/chat_stream.py": chat and streaming,
         "tests/api/v1/test_chat.py": chat,
         f"{PACKAGE}/models/chat_stream.py": chat and streaming,
         "tests/api/v1/test_chat_stream.py": chat and streaming,
         f"{PACKAGE}/api/v1/endpoints/completions.py": completions,
         f"{PACKAGE}/models/completions.py": completions,
         f"{PACKAGE}/services/completion_service.py": completions,
+        f"{PACKAGE}/services/mock/completions.py": completions,
+        f"{PACKAGE}/services/mock/completion_stream.py": completions and streaming,
         "tests/api/v1/test_completions_stream.py": completions and streaming,
         "tests/api/v1/test_stream_refused.py": (chat or completions or responses) and not streaming,
         f"{PACKAGE}/api/v1/endpoints/embeddings.py": embeddings,
         f"{PACKAGE}/services/embedding_service.py": embeddings,
+        f"{PACKAGE}/services/mock/embeddings.py": embeddings,
         "tests/api/v1/test_embeddings.py": embeddings,
         f"{PACKAGE}/api/v1/endpoints/responses.py": responses,
         f"{PACKAGE}/models/responses.py": responses,
         f"{PACKAGE}/services/response_service.py": responses,
-        f"{PACKAGE}/services/response_store.py": responses,
+        f"{PACKAGE}/services/mock/responses.py": responses,
+        f"{PACKAGE}/services/mock/response_items.py": responses,
+        f"{PACKAGE}/models/response_object.py": responses,
+        f"{PACKAGE}/services/mock/response_store.py": responses,
         "tests/api/v1/test_responses.py": responses,
-        "tests/api/v1/test_agent_loop.py": chat or responses,
+        "tests/agent_tool.py": chat or responses,
+        "tests/api/v1/test_chat_agent_loop.py": chat,
+        "tests/api/v1/test_responses_agent_loop.py": responses,
         "tests/api/v1/test_chat_tools.py": chat,
         "tests/services/test_response_store.py": responses,
         f"{PACKAGE}/models/response_events.py": responses and streaming,
-        f"{PACKAGE}/services/response_stream.py": responses and streaming,
+        f"{PACKAGE}/services/mock/response_stream.py": responses and streaming,
+        f"{PACKAGE}/api/v1/response_streaming.py": responses,
         f"{PACKAGE}/utils/response_sse.py": responses and streaming,
         "tests/api/v1/test_responses_stream.py": responses and streaming,
         f"{PACKAGE}/models/tools.py": chat or responses,
-        f"{PACKAGE}/services/mock_tools.py": chat or responses,
-        f"{PACKAGE}/services/mock_arguments.py": chat or responses,
+        f"{PACKAGE}/services/mock/tools.py": chat or responses,
+        f"{PACKAGE}/services/mock/arguments.py": chat or responses,
         "tests/services/test_mock_arguments.py": chat or responses,
         f"{PACKAGE}/models/generation.py": chat or completions or responses,
-        f"{PACKAGE}/services/mock_reply.py": chat or completions or responses,
+        f"{PACKAGE}/services/mock/reply.py": chat or completions or responses,
         f"{PACKAGE}/utils/sse.py": (chat or completions or responses) and streaming,
         "tests/utils/test_sse.py": (chat or completions or responses) and streaming,
+        "tests/streams.py": (chat or completions or responses) and streaming,
+        "tests/api/v1/test_streaming.py": (chat or completions or responses) and streaming,
+        "tests/test_shutdown_streams.py": (chat or completions or responses) and streaming,
         f"{PACKAGE}/core/shutdown.py": True,
         "tests/core/test_shutdown.py": True,
         "tests/test_shutdown.py": True,
         f"{PACKAGE}/middleware/metrics.py": answers["metrics"],
         f"{PACKAGE}/core/metrics_process.py": answers["metrics"],
         "tests/test_metrics.py": answers["metrics"],
+        "tests/test_metrics_workers.py": answers["metrics"],
+        "tests/test_metrics_tokens.py": answers["metrics"] and (chat or completions or responses),
         f"{PACKAGE}/models/limits.py": endpoints != ["models"],
         "tests/api/v1/test_limits.py": endpoints != ["models"],
         "tests/test_secrets.py": answers["auth"],
         "tests/test_soak.py": chat and answers["streaming"] and answers["metrics"],
         f"{PACKAGE}/utils/tokens.py": chat or completions or responses or embeddings,
-        f"{PACKAGE}/backend.py": True,
-        f"{PACKAGE}/services/upstream.py": proxy,
-        f"{PACKAGE}/services/relay.py": proxy and endpoints != ["models"],
-        f"{PACKAGE}/services/stream_relay.py": proxy
+        f"{PACKAGE}/services/mock/backend.py": True,
+        f"{PACKAGE}/services/gateway/backend.py": proxy,
+        f"{PACKAGE}/core/settings.py": True,
+        "tests/cases/case.py": True,
+        "tests/plugins/backend.py": True,
+        f"{PACKAGE}/services/gateway/upstream.py": proxy,
+        f"{PACKAGE}/services/gateway/upstream_errors.py": proxy,
+        f"{PACKAGE}/services/gateway/relay.py": proxy and endpoints != ["models"],
+        f"{PACKAGE}/services/gateway/stream_relay.py": proxy
         and (chat or completions or responses)
         and streaming,
-        f"{PACKAGE}/services/gateway.py": proxy and endpoints != ["models"],
-        f"{PACKAGE}/services/upstream_models.py": proxy,
-        f"{PACKAGE}/services/gateway_responses.py": proxy and responses,
+        f"{PACKAGE}/services/gateway/service.py": proxy and endpoints != ["models"],
+        f"{PACKAGE}/services/gateway/streaming.py": proxy and (chat or completions) and streaming,
+        f"{PACKAGE}/services/gateway/upstream_models.py": proxy,
+        f"{PACKAGE}/services/gateway/responses.py": proxy and responses,
+        f"{PACKAGE}/services/gateway/response_relay.py": proxy and responses and streaming,
         "tests/upstreams.py": proxy,
         "tests/services/test_upstream_models.py": proxy,
         "tests/api/v1/test_gateway.py": proxy and endpoints != ["models"],
+        "tests/api/v1/test_gateway_failures.py": proxy and endpoints != ["models"],
         "tests/api/v1/test_gateway_stream.py": proxy and (chat or completions) and streaming,
         f"{PACKAGE}/core/security.py": answers["auth"],
         "tests/api/v1/test_auth.py": answers["auth"],
         "tests/api/v1/test_open_access.py": not answers["auth"],
         "LICENSE": answers["license"] != "none",
         "scripts/loadtest.py": True,
-        f"{PACKAGE}/services/mock_script.py": endpoints != ["models"],
-        f"{PACKAGE}/services/mock_double.py": endpoints != ["models"],
-        f"{PACKAGE}/services/mock_journal.py": endpoints != ["models"],
+        f"{PACKAGE}/services/mock/script.py": endpoints != ["models"],
+        f"{PACKAGE}/services/mock/script_file.py": endpoints != ["models"],
+        f"{PACKAGE}/services/mock/double.py": endpoints != ["models"],
+        f"{PACKAGE}/services/mock/journal.py": endpoints != ["models"],
         f"{PACKAGE}/middleware/mock_requests.py": serves_mock_double,
         f"{PACKAGE}/api/mock_requests.py": serves_mock_double,
         "mock-script.schema.json": serves_mock_double,
         "tests/services/test_mock_script.py": endpoints != ["models"],
         "tests/services/test_mock_double.py": endpoints != ["models"],
         "tests/api/v1/test_mock_double.py": serves_mock_double,
+        "tests/plugins/script.py": serves_mock_double,
+        "tests/services/test_mock_script_files.py": serves_mock_double,
         "tests/test_mock_server.py": serves_mock_double,
         "tests/test_loadtest.py": True,
         f"{PACKAGE}/api/v1/generation.py": chat or completions,
+        f"{PACKAGE}/api/v1/streaming.py": chat or completions,
         f"{PACKAGE}/api/v1/json_body.py": endpoints != ["models"],
         "tests/api/v1/test_json_body.py": endpoints != ["models"],
         "Dockerfile": answers["docker"],
@@ -113,10 +147,12 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
         ".github/dependabot.yml": answers["ci"],
         ".pre-commit-config.yaml": answers["ci"],
         f"{PACKAGE}/middleware/rate_limit.py": answers["rate_limits"],
+        f"{PACKAGE}/core/rate_limits.py": answers["rate_limits"],
+        "tests/plugins/redis.py": answers["rate_limits"],
         "tests/api/v1/test_rate_limits.py": answers["rate_limits"],
         "tests/api/v1/test_rate_limits_redis.py": answers["rate_limits"],
         "tests/redis_server.py": answers["rate_limits"],
-        f"{PACKAGE}/services/redis_response_store.py": responses
+        f"{PACKAGE}/services/mock/redis_response_store.py": responses
         and answers["rate_limits"]
         and not proxy,
         f"deploy/helm/{SLUG}/Chart.yaml": answers["kubernetes"],
@@ -139,19 +175,12 @@ def assert_no_jinja_leftovers(project: Path, files: set[str]) -> None:
 
 
 def setting_names(project: Path) -> set[str]:
-    """The environment variables of the project's settings: the annotated fields of every
-    pydantic-settings class in core/config.py, upper-cased."""
-    tree = ast.parse((project / PACKAGE / "core" / "config.py").read_text())
-    return {
-        statement.target.id.upper()
-        for node in tree.body
-        if isinstance(node, ast.ClassDef)
-        and any(isinstance(base, ast.Name) and base.id == "BaseSettings" for base in node.bases)
-        for statement in node.body
-        if isinstance(statement, ast.AnnAssign)
-        and isinstance(statement.target, ast.Name)
-        and statement.target.id != "model_config"
-    }
+    """The environment variables of the project's settings: the fields of the `Settings` that
+    core/config.py composes from each feature's class, upper-cased (the project is synced)."""
+    code = "from demo_api.core.config import Settings; print(*Settings.model_fields)"
+    result = run_in(project, "uv", "run", "--locked", "python", "-c", code)
+    assert result.returncode == 0, result.stderr
+    return {name.upper() for name in result.stdout.split()}
 
 
 def assert_settings_documented(project: Path) -> None:
@@ -173,9 +202,9 @@ def test_variant_has_its_files_and_passes_its_checks(
     }
     assert not wrong, f"files that must (True) or must not (False) exist: {wrong}"
     assert_no_jinja_leftovers(project, files)
-    assert_settings_documented(project)
     run_static_checks(project, tmp_path)
     run_project_checks(project)
+    assert_settings_documented(project)
     if answers == ALL_ON:  # the soak test, once: about half a minute of load
         run_project_checks(project, SOAK_CHECK)
 
