@@ -284,3 +284,77 @@ def test_update_with_new_answer_adds_only_its_files(
     )
     assert (project / ".env").read_text() == user_env
     assert (project / "tests" / "test_user.py").read_text() == USER_TEST
+
+
+# The template before its services became a package per backend (and settings a class per
+# feature): projects made then must keep their edits when they update across the move.
+BEFORE_PACKAGES = "bdaa6318cfd4da511df59be53125bba6fa6c1e5f"
+# Each user edit of such a project: the file, the template's line, the user's line.
+EDITS = {
+    "reply": (f"{PACKAGE}/services/mock_reply.py", 'REPLY_PREFIX = "This is a mock response.'),
+    "backend": (f"{PACKAGE}/backend.py", "app.state.chat_service = MockChatService("),
+    "default": (f"{PACKAGE}/core/config.py", 'log_format: Literal["text", "json"] = "text"'),
+    "chat": (f"{PACKAGE}/services/chat_service.py", 'prompt = last_user.text if last_user else ""'),
+}
+USER_LINES = {
+    "reply": 'REPLY_PREFIX = "Our model says: "  # the user\'s',
+    "backend": "app.state.chat_service = OurChatService(settings.mock_context_window)  # ours",
+    "default": 'log_format: Literal["text", "json"] = "json"  # the user\'s',
+    "chat": 'prompt = last_user.text.strip() if last_user else ""  # the user\'s',
+}
+
+
+def edit_line(path: Path, starts: str, line: str) -> None:
+    """Replace the line that begins (after indentation) with `starts` by `line`."""
+    lines = path.read_text().splitlines(keepends=True)
+    [number] = [n for n, text in enumerate(lines) if text.strip().startswith(starts)]
+    indent = lines[number][: len(lines[number]) - len(lines[number].lstrip())]
+    lines[number] = indent + line + "\n"
+    path.write_text("".join(lines))
+
+
+def test_update_across_the_move_to_packages_keeps_user_edits(tmp_path: Path) -> None:
+    old = tmp_path / "template"
+    old.mkdir()
+    archive = subprocess.run(
+        ["git", "archive", BEFORE_PACKAGES], cwd=TEMPLATE_ROOT, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+    git(old, "init", "--quiet", "--initial-branch=main")
+    release(old, "v0.1.0")
+    project = new_project(old, tmp_path / "demo-api")
+    for name, (relative, starts) in EDITS.items():
+        edit_line(project / relative, starts, USER_LINES[name])
+    user_test = project / "tests" / "api" / "v1" / "test_agent_loop.py"
+    user_test.write_text(user_test.read_text() + "\n\ndef test_users_own() -> None:\n    pass\n")
+    commit_all(project, "User work")
+    # Release 0.2.0: this template as it is now.
+    for path in [*old.iterdir()]:
+        if path.name != ".git":
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    listed = git(TEMPLATE_ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    for name in filter(None, listed.split("\0")):
+        if (TEMPLATE_ROOT / name).is_file():
+            (old / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(TEMPLATE_ROOT / name, old / name)
+    release(old, "v0.2.0")
+
+    update(project)
+
+    # Moved files: the edits carried to the new home (merged, or in conflict markers there).
+    reply = (project / PACKAGE / "services" / "mock" / "reply.py").read_text()
+    assert USER_LINES["reply"] in reply
+    backend = (project / PACKAGE / "services" / "mock" / "backend.py").read_text()
+    assert USER_LINES["backend"] in backend
+    assert not (project / PACKAGE / "backend.py").exists()
+    # Files the template rewrote: the edits in conflict markers, for the user to move.
+    for name, relative in (("default", EDITS["default"][0]), ("chat", EDITS["chat"][0])):
+        assert USER_LINES[name] in (project / relative).read_text(), name
+    # A file the template dropped: kept with the user's test.
+    assert "def test_users_own() -> None:" in user_test.read_text()
+    conflicted = set(conflicts_in(project))
+    assert {EDITS["default"][0], EDITS["chat"][0], f"{PACKAGE}/services/mock/backend.py"} <= (
+        conflicted
+    )
+    unmerged = set(git(project, "diff", "--name-only", "--diff-filter=U").split())
+    assert f"{PACKAGE}/services/mock/backend.py" in unmerged
