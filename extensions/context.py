@@ -251,9 +251,28 @@ def git_config(key: str) -> str:
 
 
 class GitDefaultsExtension(ContextHook):
-    """Offers the git user's name and email as author defaults, and the year for licences."""
+    """Offers the git user's name and email as author defaults, and the year for licences.
+
+    The hook runs for every Jinja context (over a thousand per render), so the values are looked
+    up once per extension instance. Copier builds one Jinja environment, and so one instance,
+    per render (`Worker.jinja_env`): a later copy in the same process sees the git
+    configuration as it is then.
+    """
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        self._defaults: dict[str, Any] | None = None
+
+    def defaults(self) -> dict[str, Any]:
+        """The year and the git user's name and email, looked up on the first call."""
+        if self._defaults is None:
+            self._defaults = {
+                "current_year": datetime.date.today().year,
+                "git_user_name": git_config("user.name") or "Your Name",
+                "git_user_email": git_config("user.email"),
+            }
+        return self._defaults
 
     def hook(self, context: dict[str, Any]) -> None:
-        context.setdefault("current_year", datetime.date.today().year)
-        context.setdefault("git_user_name", git_config("user.name") or "Your Name")
-        context.setdefault("git_user_email", git_config("user.email"))
+        for key, value in self.defaults().items():
+            context.setdefault(key, value)
