@@ -51,13 +51,17 @@ def project_env() -> dict[str, str]:
     return env
 
 
-@pytest.fixture(autouse=True)
-def git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+def set_git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
     """Commits (the setup task's first commit of a project, the update tests' own) must not
     depend on this machine's git configuration."""
     for role in ("AUTHOR", "COMMITTER"):
         monkeypatch.setenv(f"GIT_{role}_NAME", "Meta Test")
         monkeypatch.setenv(f"GIT_{role}_EMAIL", "meta-test@example.com")
+
+
+@pytest.fixture(autouse=True)
+def git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    set_git_identity(monkeypatch)
 
 
 def skip_unless_ci(reason: str) -> NoReturn:
@@ -104,6 +108,33 @@ def render(copie: Copie, **answers: Any) -> Path:
     if not (result.project_dir / "uv.lock").exists():
         pytest.fail(f"the setup task's `uv lock` failed for {answers}", pytrace=False)
     return result.project_dir
+
+
+# The default project (no answer but its name) is rendered, synced and served once per test
+# session for the meta-tests that use it as it is: the SDK clients, the browser, its layout.
+# Each of them carries this mark, so that `--dist loadgroup` (pyproject.toml) runs them all on one
+# xdist worker, the one whose session fixtures hold the project and its server.
+SHARES_DEFAULT_PROJECT = pytest.mark.xdist_group("default_project")
+# The shared server's API tokens: one for each client test, so each one's requests count against
+# its own key's rate limits, as when each test served the project for itself.
+JS_SDK_TOKEN = "js-sdk-token"
+AGENTS_SDK_TOKEN = "agents-sdk-token"
+
+
+@pytest.fixture(scope="session")
+def default_project(copie_session: Copie) -> Path:
+    """The default project, rendered (its setup task locks and commits it) once per session."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        set_git_identity(monkeypatch)  # the function-scoped autouse fixture is not set up yet
+        return render(copie_session)
+
+
+@pytest.fixture(scope="session")
+def default_server(default_project: Path) -> Iterator[str]:
+    """The default project served by uvicorn on a free local port until the session ends, with
+    every client test's token; yields its base URL."""
+    with serve(default_project, {"API_AUTH_TOKENS": f"{JS_SDK_TOKEN},{AGENTS_SDK_TOKEN}"}) as url:
+        yield url
 
 
 def rendered_files(project_dir: Path) -> set[str]:

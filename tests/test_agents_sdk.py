@@ -4,29 +4,14 @@ setting changed. Skipped, saying why, where the SDK cannot be installed; in CI t
 
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from pytest_copie.plugin import Copie
+from .conftest import AGENTS_SDK_TOKEN, SHARES_DEFAULT_PROJECT, project_env, skip_unless_ci
 
-from .conftest import project_env, render, serve, skip_unless_ci
+pytestmark = SHARES_DEFAULT_PROJECT
 
 SCRIPT = Path(__file__).parent / "agents" / "agent_loop.py"
-TOKEN = "agents-sdk-token"
 RESULT = "Sunny in mock city, 21 degrees celsius"
-
-
-@pytest.fixture
-def project(copie: Copie) -> Path:
-    return render(copie)
-
-
-@pytest.fixture
-def base_url(project: Path) -> Iterator[str]:
-    """The default project, served by uvicorn on a free local port."""
-    with serve(project, {"API_AUTH_TOKENS": TOKEN}) as url:
-        yield f"{url}/v1"
 
 
 def with_agents_sdk(
@@ -44,12 +29,16 @@ def with_agents_sdk(
     )
 
 
-def test_agents_sdk_runs_tool_loop_against_served_project(project: Path, base_url: str) -> None:
-    install = with_agents_sdk(project, 300, "-c", "import agents")
+def test_agents_sdk_runs_tool_loop_against_served_project(
+    default_project: Path, default_server: str
+) -> None:
+    install = with_agents_sdk(default_project, 300, "-c", "import agents")
     if install.returncode != 0:
         skip_unless_ci(f"openai-agents could not be installed: {install.stderr.strip()[-500:]}")
 
-    result = with_agents_sdk(project, 120, str(SCRIPT), base_url, TOKEN)
+    result = with_agents_sdk(
+        default_project, 120, str(SCRIPT), f"{default_server}/v1", AGENTS_SDK_TOKEN
+    )
 
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout)

@@ -4,13 +4,13 @@ installs Debian's `chromium`, see .ci/run) it fails instead."""
 
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pytest_copie.plugin import Copie
 
-from .conftest import render, serve, skip_unless_ci
+from .conftest import SHARES_DEFAULT_PROJECT, skip_unless_ci
+
+pytestmark = SHARES_DEFAULT_PROJECT
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # Headless as root, without the browser's own network traffic; every host but the server's
@@ -37,12 +37,6 @@ def browser() -> str:
     return found
 
 
-@pytest.fixture
-def docs_url(copie: Copie) -> Iterator[str]:
-    with serve(render(copie)) as url:
-        yield url
-
-
 def rendered_dom(browser: str, url: str, profile: Path) -> str:
     """The page's DOM once its scripts have run, as the browser shows it."""
     result = subprocess.run(
@@ -56,9 +50,9 @@ def rendered_dom(browser: str, url: str, profile: Path) -> str:
     return result.stdout
 
 
-def test_docs_pages_render_offline(browser: str, docs_url: str, tmp_path: Path) -> None:
-    swagger = rendered_dom(browser, f"{docs_url}/docs", tmp_path / "swagger")
-    redoc = rendered_dom(browser, f"{docs_url}/redoc", tmp_path / "redoc")
+def test_docs_pages_render_offline(browser: str, default_server: str, tmp_path: Path) -> None:
+    swagger = rendered_dom(browser, f"{default_server}/docs", tmp_path / "swagger")
+    redoc = rendered_dom(browser, f"{default_server}/redoc", tmp_path / "redoc")
 
     # Swagger UI: the operations and the Authorize button (the project has auth).
     assert 'class="swagger-ui' in swagger

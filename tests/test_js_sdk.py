@@ -6,16 +6,15 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pytest_copie.plugin import Copie
 
-from .conftest import render, serve, skip_unless_ci
+from .conftest import JS_SDK_TOKEN, SHARES_DEFAULT_PROJECT, skip_unless_ci
+
+pytestmark = SHARES_DEFAULT_PROJECT
 
 SCRIPT = Path(__file__).parent / "js" / "sdk_check.mjs"
-TOKEN = "js-sdk-token"
 REPLY = "This is a mock response. You said: Hello from JavaScript"
 
 
@@ -68,16 +67,9 @@ def test_failed_npm_install_fails_in_ci_and_skips_elsewhere(
         install_sdk(tmp_path, "openai@6")
 
 
-@pytest.fixture
-def base_url(copie: Copie) -> Iterator[str]:
-    """The default project, served by uvicorn on a free local port."""
-    with serve(render(copie), {"API_AUTH_TOKENS": TOKEN}) as url:
-        yield f"{url}/v1"
-
-
-def test_js_sdk_uses_served_project(sdk_dir: Path, base_url: str) -> None:
+def test_js_sdk_uses_served_project(sdk_dir: Path, default_server: str) -> None:
     result = subprocess.run(
-        ["node", "sdk_check.mjs", base_url, TOKEN],
+        ["node", "sdk_check.mjs", f"{default_server}/v1", JS_SDK_TOKEN],
         cwd=sdk_dir,
         capture_output=True,
         text=True,

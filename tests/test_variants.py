@@ -10,6 +10,7 @@ import pytest
 from pytest_copie.plugin import Copie
 
 from .conftest import (
+    SHARES_DEFAULT_PROJECT,
     SOAK_CHECK,
     render,
     rendered_files,
@@ -224,8 +225,9 @@ def test_matrix_checks_every_licence() -> None:
     assert {answers["license"] for answers in VARIANTS} == set(LICENSES)
 
 
-def test_default_project_has_seed_layout(copie: Copie) -> None:
-    files = rendered_files(render(copie))
+@SHARES_DEFAULT_PROJECT
+def test_default_project_has_seed_layout(default_project: Path) -> None:
+    files = rendered_files(default_project)
 
     package = "src/demo_api"
     assert {
