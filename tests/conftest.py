@@ -72,6 +72,13 @@ def skip_unless_ci(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
+def git(repo: Path, *args: str) -> str:
+    """A git command's output in `repo`; raises if git fails."""
+    return subprocess.run(
+        ["git", *args], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout
+
+
 def run_in(project_dir: Path, *command: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         command, cwd=project_dir, env=project_env(), capture_output=True, text=True, check=False

@@ -1,24 +1,18 @@
-"""A new project as a newcomer makes it: `copier copy --defaults` with no answers, and git."""
+"""A new project as a newcomer makes it: `copier copy --defaults` with no answers, and git.
+(That every copy is a git project with a first commit is checked on each variant, in
+test_variants.py.)"""
 
-import subprocess
 from pathlib import Path
 
 import copier
 import pytest
 import yaml
-from pytest_copie.plugin import Copie
 
 from extensions.context import FALLBACK_PROJECT_NAME, project_name_from_path
 
-from .conftest import render
+from .conftest import git
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=repo, capture_output=True, text=True, check=True
-    ).stdout
 
 
 @pytest.mark.parametrize(
@@ -47,17 +41,6 @@ def test_copy_with_defaults_and_no_answers_names_the_project_after_its_folder(
     assert (answers["project_name"], answers["project_slug"]) == ("Acme Gateway", "acme-gateway")
     assert (destination / "src" / "acme_gateway" / "main.py").is_file()
     assert (destination / "README.md").read_text().startswith("# Acme Gateway\n")
-
-
-def test_copy_makes_a_git_project_with_a_first_commit(copie: Copie) -> None:
-    project = render(copie)
-
-    assert (project / ".git").is_dir()
-    assert len(git(project, "log", "--format=%H").split()) == 1
-    assert git(project, "status", "--porcelain") == ""  # everything committed but .env
-    tracked = set(git(project, "ls-files").split())
-    assert {"uv.lock", ".copier-answers.yml", "pyproject.toml"} <= tracked
-    assert ".env" not in tracked
 
 
 def test_copy_inside_a_repository_leaves_that_repository_alone(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from pytest_copie.plugin import Copie
 from .conftest import (
     SHARES_DEFAULT_PROJECT,
     SOAK_CHECK,
+    git,
     render,
     rendered_files,
     run_in,
@@ -191,11 +192,42 @@ def assert_settings_documented(project: Path) -> None:
     assert not undocumented, f"settings missing from README's table: {sorted(undocumented)}"
 
 
+def assert_first_commit(project: Path) -> None:
+    """The copy is a git project with one commit holding every file but .env."""
+    assert (project / ".git").is_dir()
+    assert len(git(project, "log", "--format=%H").split()) == 1
+    assert git(project, "status", "--porcelain") == ""  # everything committed but .env
+    tracked = set(git(project, "ls-files").split())
+    assert {"uv.lock", ".copier-answers.yml", "pyproject.toml"} <= tracked
+    assert ".env" not in tracked
+
+
+def no_auth_token_in(path: Path) -> bool:
+    return "API_AUTH_TOKENS" not in path.read_text()
+
+
+def assert_no_token_mentions(project: Path, files: set[str]) -> None:
+    """A project without auth does not mention API tokens. The Helm chart is left out: its
+    comments name API_AUTH_TOKENS among the Secret's keys whatever the auth answer."""
+    chart = {path for path in files if path.startswith("deploy/helm/")}
+    for relative in files - {"uv.lock", ".copier-answers.yml"} - chart:
+        assert no_auth_token_in(project / relative), relative
+
+
+def assert_no_streaming_traces(project: Path, files: set[str]) -> None:
+    """A project without streaming has no streaming code, nor any mention of it."""
+    for relative in files - {"uv.lock", ".copier-answers.yml"}:
+        text = (project / relative).read_text()
+        for trace in ("event-stream", "chat.completion.chunk", "utils.sse"):
+            assert trace not in text, f"{relative} mentions {trace!r}"
+
+
 @pytest.mark.parametrize("answers", VARIANTS, ids=[variant_id(v) for v in VARIANTS])
 def test_variant_has_its_files_and_passes_its_checks(
     copie: Copie, tmp_path: Path, answers: dict[str, Any]
 ) -> None:
     project = render(copie, **answers)
+    assert_first_commit(project)  # before the checks below add their own files
 
     files = rendered_files(project)
     wrong = {
@@ -203,6 +235,10 @@ def test_variant_has_its_files_and_passes_its_checks(
     }
     assert not wrong, f"files that must (True) or must not (False) exist: {wrong}"
     assert_no_jinja_leftovers(project, files)
+    if not answers["auth"]:
+        assert_no_token_mentions(project, files)
+    if not answers["streaming"]:
+        assert_no_streaming_traces(project, files)
     run_static_checks(project, tmp_path)
     run_project_checks(project)
     assert_settings_documented(project)
@@ -253,23 +289,3 @@ def test_default_project_has_seed_layout(default_project: Path) -> None:
         "LICENSE",
         ".copier-answers.yml",
     } <= files
-
-
-def no_auth_token_in(path: Path) -> bool:
-    return "API_AUTH_TOKENS" not in path.read_text()
-
-
-def test_no_auth_project_mentions_no_tokens(copie: Copie) -> None:
-    project = render(copie, auth=False)
-
-    for relative in rendered_files(project) - {"uv.lock", ".copier-answers.yml"}:
-        assert no_auth_token_in(project / relative), relative
-
-
-def test_no_streaming_project_has_no_streaming_code(copie: Copie) -> None:
-    project = render(copie, streaming=False)
-
-    for relative in rendered_files(project) - {"uv.lock", ".copier-answers.yml"}:
-        text = (project / relative).read_text()
-        for trace in ("event-stream", "chat.completion.chunk", "utils.sse"):
-            assert trace not in text, f"{relative} mentions {trace!r}"
