@@ -1,7 +1,8 @@
 """The ceilings a generated server is measured against, served by uvicorn exactly like it.
 
 `run.py` captures the generated server's answers to the benchmark request into the JSON file
-named by BENCH_CAPTURE, then serves these apps from the generated project's environment:
+named by BENCH_CAPTURE, then `plain.py` and `stream.py` serve these apps from the generated
+project's environment:
 
 - `plain_app`: a bare ASGI app that reads the request body and answers with the captured
   response bytes (what no server can beat: no routing, no parsing, no serialisation);

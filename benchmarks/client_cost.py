@@ -2,7 +2,8 @@
 with `httpx2.AsyncClient` (what the gateway uses) and then written to a plain asyncio socket
 (the least any client can do), in turns; the p50 and p99 of each, as JSON.
 
-`gateway.py` runs it with the rendered project's Python (which has httpx2) on the client CPU:
+`gateway.py` runs it (through `load.py`) with the rendered project's Python, which has httpx2,
+on the client CPU:
     python client_cost.py URL TOKEN BODY_FILE
 """
 

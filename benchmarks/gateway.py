@@ -1,4 +1,4 @@
-"""The gateway measurement of `run.py`: what `backend=openai_proxy` adds in front of an upstream.
+"""What `backend=openai_proxy` adds in front of an upstream.
 
 The upstream is the rendered mock (the generated server `run.py` measures); the gateway is the
 same project rendered with `backend=openai_proxy`, pointed at it. Both are one uvicorn worker
@@ -8,62 +8,50 @@ the best run of each is kept. Added latency is the gateway's figure minus the di
 """
 
 import argparse
-import subprocess
 import sys
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import IO
 
-from copier import run_copy
-from copier.errors import DirtyLocalWarning
-
-if TYPE_CHECKING:
-    from run import Figures, Target
+from harness import TOKEN, Figures, Target, render_project, serving
+from load import LoadDriver
 
 CONCURRENCIES = (1, 32)
 MODES = ("plain", "stream")
-
-
-class Load(Protocol):
-    def run(
-        self, target: "Target", duration: float, concurrency: int, stream: bool
-    ) -> "Figures": ...
-
-    def client_cost(self, target: "Target") -> "Figures": ...
 
 
 @dataclass
 class GatewayRuns:
     """Every run: (target name, mode, concurrency) -> figures of each round."""
 
-    runs: dict[tuple[str, str, int], list["Figures"]] = field(default_factory=dict)
+    runs: dict[tuple[str, str, int], list[Figures]] = field(default_factory=dict)
     # One request at a time to the upstream from the client CPU: httpx2 and a plain socket.
-    client: "Figures" = field(default_factory=dict)
+    client: Figures = field(default_factory=dict)
 
-    def add(self, name: str, mode: str, concurrency: int, figures: "Figures") -> None:
+    def add(self, name: str, mode: str, concurrency: int, figures: Figures) -> None:
         self.runs.setdefault((name, mode, concurrency), []).append(figures)
 
-    def best(self, name: str, mode: str, concurrency: int) -> "Figures":
+    def best(self, name: str, mode: str, concurrency: int) -> Figures:
         # The fastest run: on a shared machine, noise only ever slows a run down.
         return max(self.runs[(name, mode, concurrency)], key=lambda f: f["requests_per_second"])
 
 
-def render_gateway(repo: Path, destination: Path, env: dict[str, str]) -> Path:
-    """The default project with backend=openai_proxy, from the template's working tree."""
-    print(f"Rendering the gateway project into {destination}", file=sys.stderr)
-    warnings.filterwarnings("ignore", category=DirtyLocalWarning)
-    run_copy(
-        str(repo),
-        destination,
-        data={"project_name": "Bench Gateway", "backend": "openai_proxy"},
-        defaults=True,
-        unsafe=True,
-        quiet=True,
-        vcs_ref="HEAD",
+def measure(
+    load: LoadDriver, upstream: Target, scratch: Path, log: IO[bytes], args: argparse.Namespace
+) -> str:
+    """Render the gateway into `scratch`, serve it in front of the (serving) upstream, measure
+    both; the table."""
+    project = render_project(
+        scratch / "gateway",
+        {"project_name": "Bench Gateway", "backend": "openai_proxy"},
+        "the gateway project",
     )
-    subprocess.run(["uv", "sync", "--quiet"], cwd=destination, env=env, check=True)
-    return destination
+    python = str(project / ".venv" / "bin" / "python")
+    package = next((project / "src").iterdir()).name
+    gateway = Target("gateway", [python, "-m", package], gateway_env(upstream.url, TOKEN))
+    with serving(gateway, log):
+        runs = measure_through(load, upstream, gateway, args)
+    return table(runs, upstream.name, gateway.name)
 
 
 def gateway_env(upstream_url: str, token: str) -> dict[str, str]:
@@ -77,8 +65,8 @@ def gateway_env(upstream_url: str, token: str) -> dict[str, str]:
     }
 
 
-def measure(
-    load: Load, upstream: "Target", gateway: "Target", args: argparse.Namespace
+def measure_through(
+    load: LoadDriver, upstream: Target, gateway: Target, args: argparse.Namespace
 ) -> GatewayRuns:
     """Upstream directly, then through the gateway, for each mode and concurrency, in turns."""
     runs = GatewayRuns()
@@ -140,7 +128,7 @@ def table(runs: GatewayRuns, upstream: str, gateway: str) -> str:
     return "\n".join(lines)
 
 
-def client_table(client: "Figures") -> str:
+def client_table(client: Figures) -> str:
     """What the gateway's HTTP client costs by itself, in the same units."""
     lines = [
         "| One request at a time to the upstream | Plain socket | httpx2.AsyncClient"
