@@ -84,7 +84,7 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
         "tests/utils/test_sse.py": (chat or completions or responses) and streaming,
         "tests/streams.py": (chat or completions or responses) and streaming,
         "tests/api/v1/test_streaming.py": (chat or completions or responses) and streaming,
-        "tests/test_shutdown_streams.py": (chat or completions or responses) and streaming,
+        "tests/shutdown.py": True,
         f"{PACKAGE}/core/shutdown.py": True,
         "tests/core/test_shutdown.py": True,
         "tests/test_shutdown.py": True,

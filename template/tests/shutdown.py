@@ -1,18 +1,14 @@
-"""Graceful shutdown of the real server process: at SIGTERM readiness fails at once, and the
-process exits in time (test_shutdown_streams.py: with streams open)."""
+"""What the graceful-shutdown tests share (test_shutdown.py): the settings of a real server
+process that drains, SIGTERM with a check that readiness fails at once, the exit in time."""
 
 import asyncio
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx2
-import pytest
 
-from .conftest import AUTHORIZED
-from .server_process import server_process, wait_for_exit, wait_until_ready
+from .server_process import wait_for_exit
 
 SHUTDOWN_DELAY = 0.5  # seconds readiness is 503 while the server still accepts connections
 SHUTDOWN_TIMEOUT = 1  # seconds open streams get to finish
@@ -26,12 +22,6 @@ def shutdown_env(server_env: dict[str, str]) -> dict[str, str]:
         "SHUTDOWN_DELAY": str(SHUTDOWN_DELAY),
         "SHUTDOWN_TIMEOUT": str(SHUTDOWN_TIMEOUT),
     }
-
-
-@pytest.fixture
-def server(tmp_path: Path, server_env: dict[str, str]) -> Iterator[Server]:
-    with server_process("{{ package_name }}", tmp_path, shutdown_env(server_env)) as running:
-        yield running
 
 
 async def signal_and_probe(process: subprocess.Popen[bytes], base_url: str) -> float:
@@ -59,13 +49,3 @@ async def assert_exits_in_time(process: subprocess.Popen[bytes], signalled: floa
     # uvicorn re-raises the signal after a clean shutdown (0 where that is ignored, as PID 1).
     assert returncode in (0, -signal.SIGTERM)
     assert elapsed < SHUTDOWN_DELAY + SHUTDOWN_TIMEOUT + EXIT_MARGIN
-
-
-async def test_sigterm_fails_readiness_then_exits_in_time(server: Server) -> None:
-    process, base_url = server
-    async with httpx2.AsyncClient(base_url=base_url, headers=AUTHORIZED) as http:
-        await wait_until_ready(http)
-
-        signalled = await signal_and_probe(process, base_url)
-
-    await assert_exits_in_time(process, signalled)
