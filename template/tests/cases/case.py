@@ -41,6 +41,8 @@ class EndpointCase:
     # events ending with response.completed; None: it does not stream. And the SDK's stream.
     stream_shape: Literal["chunks", "events"] | None = None
     stream_sdk: Callable[[openai.AsyncOpenAI], Awaitable[AsyncIterator[Any]]] | None = None
+    # What a client reads of one event of that stream (its text, or its type).
+    stream_piece: Callable[[Any], str] | None = None
     # Its bounds as settings (low, for the tests), requests just beyond and at them.
     bounds: dict[str, int] = field(default_factory=dict)
     beyond: list[Beyond] = field(default_factory=list)
