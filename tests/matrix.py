@@ -24,7 +24,19 @@ FACTORS: dict[str, list[Any]] = {
     "kubernetes": [True, False],
 }
 
+# Free text with quotes and backslashes (Python and TOML strings in the rendered files), on the
+# all-on row; the slug and package name are given, as the other rows derive them.
+AWKWARD_TEXT = {
+    "project_name": 'The "Best" API \\ v2',
+    "project_slug": "demo-api",
+    "package_name": "demo_api",
+    "description": 'Answers "hello" to everyone, with a description long enough to pass the '
+    "formatter's line length of one hundred characters",
+    "author_name": 'Ada "Countess" Lovelace',
+}
+
 ALL_ON = {
+    **AWKWARD_TEXT,
     "endpoints": ALL_ENDPOINTS,
     "license": "MIT",
     "backend": "mock",
@@ -52,6 +64,8 @@ ALL_OFF = {
 # The all-on answers as a gateway: the most gateway code (streamed Responses, rate limits and
 # metrics in front of an upstream) meets in one variant, as pairs alone would not ensure.
 ALL_ON_GATEWAY = {**ALL_ON, "backend": "openai_proxy"}
+for text_answer in AWKWARD_TEXT:
+    del ALL_ON_GATEWAY[text_answer]
 
 Pair = tuple[tuple[str, int], tuple[str, int]]
 

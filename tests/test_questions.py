@@ -24,7 +24,7 @@ from extensions.context import (
     slugify,
 )
 
-from .conftest import dev_tool, render, rendered_files, run_project_checks
+from .conftest import dev_tool, render, rendered_files
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 
@@ -266,18 +266,3 @@ def test_license_text_matches_answer(copie: Copie, license_id: str, phrase: str)
     assert phrase in text
     assert "Ada Lovelace" in text
     assert f'license = "{license_id}"' in (project / "pyproject.toml").read_text()
-
-
-def test_quotes_and_backslashes_in_free_text_render_a_working_project(copie: Copie) -> None:
-    text = {
-        "project_name": 'The "Best" API \\ v2',
-        "description": 'Answers "hello" to everyone, with a description long enough to pass the '
-        "formatter's line length of one hundred characters",
-        "author_name": 'Ada "Countess" Lovelace',
-        "package_name": "best_api",  # not derived from the slug (the-best-api-v2)
-    }
-    project = render(copie, **text)
-
-    run_project_checks(project)
-    readme = (project / "README.md").read_text()
-    assert readme.startswith(f"# {text['project_name']}\n")

@@ -115,6 +115,7 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
         f"{PACKAGE}/services/gateway/responses.py": proxy and responses,
         f"{PACKAGE}/services/gateway/response_relay.py": proxy and responses and streaming,
         "tests/upstreams.py": proxy,
+        "tests/raw_upstreams.py": proxy,
         "tests/services/test_upstream_models.py": proxy,
         "tests/api/v1/test_gateway.py": proxy and endpoints != ["models"],
         "tests/api/v1/test_gateway_failures.py": proxy and endpoints != ["models"],
@@ -233,6 +234,8 @@ def test_variant_has_its_files_and_passes_its_checks(
     }
     assert not wrong, f"files that must (True) or must not (False) exist: {wrong}"
     assert_no_jinja_leftovers(project, files)
+    readme = (project / "README.md").read_text()
+    assert readme.startswith(f"# {answers.get('project_name', 'Demo API')}\n")
     if not answers["auth"]:
         assert_no_token_mentions(project, files)
     if not answers["streaming"]:
