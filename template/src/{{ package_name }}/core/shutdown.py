@@ -3,13 +3,14 @@
 At the first SIGTERM or SIGINT the readiness probe turns 503 at once; `delay` seconds later
 uvicorn is told to stop (it stops accepting connections and waits for open responses); streams
 still open `timeout` seconds after that are ended with an error event (uvicorn cancels what is
-left shortly after: the serve command gives it a little longer than `timeout`).
+left shortly after: the serve command gives it a little longer than `timeout`). When the app's
+lifespan ends, the clients it holds open (Redis connection pools) are closed.
 """
 
 import asyncio
 import signal
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from types import FrameType
 from typing import Any
@@ -27,6 +28,12 @@ class Shutdown:
         self.timeout = timeout
         self.began = False
         self.streams_must_end = asyncio.Event()
+        # What the app holds open, closed when its lifespan ends (see `close_at_end`).
+        self.closers: list[Callable[[], Awaitable[object]]] = []
+
+    def close_at_end(self, close: Callable[[], Awaitable[object]]) -> None:
+        """Call `close` (a client's `aclose`) when the app's lifespan ends."""
+        self.closers.append(close)
 
     def begin(self) -> None:
         """Shutdown began: readiness fails from now on; streams end after delay + timeout."""
@@ -65,10 +72,15 @@ class Shutdown:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Watch for the server's shutdown signals while the app runs."""
+    """Watch for the server's shutdown signals while the app runs; close what it holds open
+    when it ends."""
     shutdown: Shutdown = app.state.shutdown
-    with shutdown.signals_watched(asyncio.get_running_loop()):
-        yield
+    try:
+        with shutdown.signals_watched(asyncio.get_running_loop()):
+            yield
+    finally:
+        for close in shutdown.closers:
+            await close()
 
 
 def get_shutdown(app: Any) -> Shutdown | None:

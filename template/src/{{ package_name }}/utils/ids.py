@@ -1,6 +1,6 @@
 """Identifiers and timestamps of generated objects."""
 
-import random
+import secrets
 import time
 
 
@@ -10,9 +10,10 @@ def new_id(prefix: str) -> str:
 
 
 def random_hex() -> str:
-    """128 random bits as 32 hex digits. Ids must be unique, not secret: the process's
-    pseudo-random generator (seeded from the OS) is as good here as a system call per id."""
-    return f"{random.getrandbits(128):032x}"
+    """128 random bits from the OS's cryptographic generator, as 32 hex digits. Ids must be
+    unpredictable, not only unique: a pseudo-random generator's next id can be computed from
+    ids it gave before (request ids are public), and a stored response's id is its address."""
+    return secrets.token_hex(16)
 
 
 def now() -> int:
