@@ -67,3 +67,23 @@ def note_tokens(prompt_tokens: int, completion_tokens: int) -> None:
 def note_stream_cut(reason: StreamCut) -> None:
     if (record := _current.get()) is not None:
         record.stream_cut = reason
+
+
+class StreamCharge:
+    """Within `with StreamCharge(prompt_tokens) as charge:` a stream counts the tokens it sent
+    (`charge.sent`); if it stops before its usage went out (`charge.ended`: cut by the client
+    or a shutdown, or failed), the prompt and those tokens are noted, so that a client cannot
+    stream for free under a token limit by closing early. A stream that ends notes its usage
+    as any answer does."""
+
+    def __init__(self, prompt_tokens: int) -> None:
+        self.prompt_tokens = prompt_tokens
+        self.sent = 0
+        self.ended = False
+
+    def __enter__(self) -> "StreamCharge":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if not self.ended:
+            note_tokens(self.prompt_tokens, self.sent)

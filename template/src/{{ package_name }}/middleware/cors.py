@@ -9,6 +9,20 @@ from starlette.middleware.cors import CORSMiddleware
 
 from ..core.settings import CommaList, split_comma_list
 
+# The answer headers a browser's script may read: what the openai SDK reads to retry, to
+# pace itself and to report (CORS has no wildcard for a prefix such as x-ratelimit-*).
+EXPOSED_HEADERS = [
+    "x-request-id",
+    "retry-after",
+    "retry-after-ms",
+    "openai-processing-ms",
+    *(
+        f"x-ratelimit-{what}-{kind}"
+        for what in ("limit", "remaining", "reset")
+        for kind in ("requests", "tokens")
+    ),
+]
+
 
 class CorsSettings(BaseSettings):
     # Origins browsers may call the API from ("https://app.example.com", or "*" for any);
@@ -34,7 +48,8 @@ class CorsSettings(BaseSettings):
 def add_cors(app: FastAPI, settings: CorsSettings) -> None:
     """Answer browsers' preflight requests and mark responses readable by the listed origins.
 
-    Any request header is allowed (the openai SDK sends its own `x-stainless-*` ones). Cookies
+    Every method the API has is allowed (DELETE removes a stored response). Any request
+    header is allowed (the openai SDK sends its own `x-stainless-*` ones). Cookies
     and other credentials only with CORS_ALLOW_CREDENTIALS, never for every origin ("*"): the
     settings refuse that combination.
     """
@@ -43,7 +58,7 @@ def add_cors(app: FastAPI, settings: CorsSettings) -> None:
             CORSMiddleware,
             allow_origins=settings.cors_allow_origins,
             allow_credentials=settings.cors_allow_credentials,
-            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
             allow_headers=["*"],
-            expose_headers=["x-request-id"],
+            expose_headers=EXPOSED_HEADERS,
         )
