@@ -67,6 +67,7 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
         "tests/agent_tool.py": chat or responses,
         "tests/api/v1/test_chat_agent_loop.py": chat,
         "tests/api/v1/test_responses_agent_loop.py": responses,
+        "tests/api/v1/test_responses_owners.py": responses and answers["auth"] and not proxy,
         "tests/api/v1/test_chat_tools.py": chat,
         "tests/services/test_response_store.py": responses,
         f"{PACKAGE}/models/response_events.py": responses and streaming,
