@@ -118,11 +118,14 @@ def transport_error(error: httpx2.RequestError) -> OpenAIError:
 
 
 def passed_back_headers(response: httpx2.Response) -> dict[str, str]:
-    """The upstream's rate-limit and timing headers, for the client."""
+    """The upstream's rate-limit and timing headers, for the client. A value that is not
+    printable ASCII is left out: it cannot be sent on as latin-1, and no client reads one."""
     return {
         name: value
         for name, value in response.headers.items()
-        if name in PASSED_BACK_HEADERS or name.startswith(PASSED_BACK_PREFIX)
+        if (name in PASSED_BACK_HEADERS or name.startswith(PASSED_BACK_PREFIX))
+        and value.isascii()
+        and value.isprintable()
     }
 
 
