@@ -121,6 +121,9 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
         "tests/api/v1/test_gateway.py": proxy and endpoints != ["models"],
         "tests/api/v1/test_gateway_failures.py": proxy and endpoints != ["models"],
         "tests/api/v1/test_gateway_answers.py": proxy and endpoints != ["models"],
+        "tests/api/v1/test_gateway_responses_rate_limits.py": proxy
+        and responses
+        and answers["rate_limits"],
         "tests/api/v1/test_gateway_stream.py": proxy and (chat or completions) and streaming,
         f"{PACKAGE}/core/security.py": answers["auth"],
         "tests/api/v1/test_auth.py": answers["auth"],
