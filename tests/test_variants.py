@@ -125,6 +125,9 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
         and responses
         and answers["rate_limits"],
         "tests/api/v1/test_gateway_stream.py": proxy and (chat or completions) and streaming,
+        "tests/api/v1/test_gateway_stream_upstreams.py": proxy
+        and (chat or completions)
+        and streaming,
         f"{PACKAGE}/core/security.py": answers["auth"],
         "tests/api/v1/test_auth.py": answers["auth"],
         "tests/api/v1/test_open_access.py": not answers["auth"],
