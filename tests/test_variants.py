@@ -118,6 +118,9 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
         "tests/upstreams.py": proxy,
         "tests/raw_upstreams.py": proxy,
         "tests/services/test_upstream_models.py": proxy,
+        "tests/services/test_upstream_events.py": proxy
+        and (chat or completions or responses)
+        and streaming,
         "tests/api/v1/test_gateway.py": proxy and endpoints != ["models"],
         "tests/api/v1/test_gateway_failures.py": proxy and endpoints != ["models"],
         "tests/api/v1/test_gateway_answers.py": proxy and endpoints != ["models"],

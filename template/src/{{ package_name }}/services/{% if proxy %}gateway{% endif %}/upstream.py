@@ -13,7 +13,13 @@ from pydantic import AnyHttpUrl, Field, SecretStr
 from pydantic_settings import BaseSettings
 
 from ...core.shutdown import lifespan
-from .upstream_errors import UpstreamTimeoutError, transport_error, upstream_error
+from .upstream_errors import (
+    UpstreamAnswer,
+    UpstreamTimeoutError,
+    UpstreamTooLargeError,
+    transport_error,
+    upstream_error,
+)
 
 # Below uvicorn's 5 s: the pool drops an idle connection before such an upstream closes it.
 KEEPALIVE_EXPIRY = 4.0
@@ -34,6 +40,10 @@ class UpstreamSettings(BaseSettings):
     upstream_timeout: float = Field(default=600.0, gt=0)
     # Connections the gateway keeps open to the upstream at most.
     upstream_pool_size: int = Field(default=100, ge=1)
+    # Bytes of an upstream answer (decompressed) and of one stream event at most: 502 past
+    # them (a gzip body of a few hundred KiB can inflate to GiB).
+    upstream_max_body_bytes: int = Field(default=67_108_864, ge=1)
+    upstream_max_event_bytes: int = Field(default=16_777_216, ge=1)
     # Where the project's mock upstream command serves the mock backends as an upstream.
     mock_upstream_port: int = Field(default=8001, ge=1, le=65535)
 
@@ -45,6 +55,8 @@ class Upstream:
     def __init__(self, settings: UpstreamSettings) -> None:
         self.base_url = str(settings.upstream_base_url).rstrip("/")
         self.timeout = settings.upstream_timeout
+        self.max_body_bytes = settings.upstream_max_body_bytes
+        self.max_event_bytes = settings.upstream_max_event_bytes
         self._settings = settings
         self._client: httpx2.AsyncClient | None = None
 
@@ -82,23 +94,34 @@ class Upstream:
 
     async def request(
         self, method: str, path: str, body: bytes | None = None, request_id: str | None = None
-    ) -> httpx2.Response:
+    ) -> UpstreamAnswer:
         """Send a request and read the whole answer, within the whole-request timeout. An
         upstream error answer is raised as the same OpenAI error."""
         try:
             with anyio.fail_after(self.timeout):
                 response = await self.send(method, path, body, request_id)
-                try:
-                    await response.aread()
-                finally:
-                    await response.aclose()
+                answer = await self.read(response)
         except TimeoutError:
             raise UpstreamTimeoutError() from None
         except httpx2.RequestError as error:
             raise transport_error(error) from None
-        if response.status_code >= 400:
-            raise upstream_error(response)
-        return response
+        if answer.status_code >= 400:
+            raise upstream_error(answer)
+        return answer
+
+    async def read(self, response: httpx2.Response) -> UpstreamAnswer:
+        """Read an answer's body, decompressed, and close it: 502 past UPSTREAM_MAX_BODY_BYTES,
+        without reading further."""
+        parts, size = [], 0
+        try:
+            async for part in response.aiter_bytes():  # at most 1 MiB each, even inflated
+                size += len(part)
+                if size > self.max_body_bytes:
+                    raise UpstreamTooLargeError("an answer", "UPSTREAM_MAX_BODY_BYTES")
+                parts.append(part)
+        finally:
+            await response.aclose()
+        return UpstreamAnswer(response.status_code, response.headers, b"".join(parts))
 
     async def check(self) -> None:
         """Readiness: the upstream answers (its model list)."""

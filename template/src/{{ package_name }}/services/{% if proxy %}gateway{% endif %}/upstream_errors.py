@@ -3,6 +3,7 @@ what the gateway passes back to clients of the upstream's answers."""
 
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import httpx2
@@ -14,6 +15,15 @@ PASSED_BACK_HEADERS = frozenset({"retry-after", "retry-after-ms", "openai-proces
 PASSED_BACK_PREFIX = "x-ratelimit-"
 EXCERPT_LENGTH = 200
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamAnswer:
+    """An upstream answer with its body, read whole (within UPSTREAM_MAX_BODY_BYTES)."""
+
+    status_code: int
+    headers: httpx2.Headers
+    content: bytes
 
 
 class UpstreamUnreachableError(OpenAIError):
@@ -94,6 +104,16 @@ class UpstreamBusyError(OpenAIError):
         )
 
 
+class UpstreamTooLargeError(OpenAIError):
+    def __init__(self, what: str, setting: str) -> None:
+        super().__init__(
+            502,
+            f"The upstream server sent {what} larger than {setting} allows.",
+            type="server_error",
+            code="upstream_too_large",
+        )
+
+
 class UpstreamStreamError(OpenAIError):
     def __init__(self, reason: str) -> None:
         super().__init__(
@@ -117,19 +137,19 @@ def transport_error(error: httpx2.RequestError) -> OpenAIError:
     return UpstreamUndecodableError(error)
 
 
-def passed_back_headers(response: httpx2.Response) -> dict[str, str]:
+def passed_back_headers(headers: httpx2.Headers) -> dict[str, str]:
     """The upstream's rate-limit and timing headers, for the client. A value that is not
     printable ASCII is left out: it cannot be sent on as latin-1, and no client reads one."""
     return {
         name: value
-        for name, value in response.headers.items()
+        for name, value in headers.items()
         if (name in PASSED_BACK_HEADERS or name.startswith(PASSED_BACK_PREFIX))
         and value.isascii()
         and value.isprintable()
     }
 
 
-def upstream_error(response: httpx2.Response) -> OpenAIError:
+def upstream_error(response: UpstreamAnswer) -> OpenAIError:
     """An upstream error answer as the same error for the client: its status, its OpenAI error
     body (or the older `{"object": "error", "message": ...}` of some servers), its rate-limit
     headers. A body of another shape keeps a 4xx status (the client's request was refused)
@@ -147,7 +167,9 @@ def upstream_error(response: httpx2.Response) -> OpenAIError:
         message = None
     if not isinstance(message, str):
         if status < 500:
-            return UpstreamRefusedError(status, response.content, passed_back_headers(response))
+            return UpstreamRefusedError(
+                status, response.content, passed_back_headers(response.headers)
+            )
         return UpstreamBadResponseError(status, response.content)
     return OpenAIError(
         status,
@@ -155,11 +177,11 @@ def upstream_error(response: httpx2.Response) -> OpenAIError:
         type=str(detail.get("type") or error_type_for(status)),
         param=None if detail.get("param") is None else str(detail["param"]),
         code=None if detail.get("code") is None else str(detail["code"]),
-        headers=passed_back_headers(response),
+        headers=passed_back_headers(response.headers),
     )
 
 
-def json_object(response: httpx2.Response) -> dict[str, Any]:
+def json_object(response: UpstreamAnswer) -> dict[str, Any]:
     """The body of a successful upstream answer; 502 unless it is a JSON object."""
     try:
         body = json.loads(response.content)
