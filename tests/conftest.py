@@ -189,6 +189,15 @@ def check_workflow(workflow: Path, scripts_dir: Path) -> None:
         check_tool(dev_tool("shellcheck"), "--shell=bash", str(path))
 
 
+def check_gateway_cluster_job(workflow: Path, slug: str) -> None:
+    """A gateway's cluster job runs the project's mock upstream and points the chart at it:
+    without an upstream its replicas never get ready."""
+    steps = yaml.safe_load(workflow.read_text())["jobs"]["kubernetes"]["steps"]
+    scripts = "\n".join(step.get("run", "") for step in steps)
+    assert f"--command -- {slug}-mock-upstream" in scripts
+    assert "--set-string config.UPSTREAM_BASE_URL=http://mock-upstream:8001/v1" in scripts
+
+
 def run_static_checks(project_dir: Path, scratch: Path) -> None:
     """Validate the rendered container and CI files that no engine here can run: hadolint for
     the Dockerfile, the official schemas for Compose, workflows and Dependabot, pre-commit's
@@ -216,6 +225,8 @@ def run_static_checks(project_dir: Path, scratch: Path) -> None:
     if github.exists():
         for workflow in sorted((github / "workflows").glob("*.yaml")):
             check_workflow(workflow, scratch)
+        if answers["backend"] == "openai_proxy" and answers["kubernetes"] and answers["docker"]:
+            check_gateway_cluster_job(github / "workflows" / "ci.yaml", answers["project_slug"])
         check_tool(
             dev_tool("check-jsonschema"),
             "--builtin-schema",
