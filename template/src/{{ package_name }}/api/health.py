@@ -39,9 +39,7 @@ async def ready(request: Request) -> Health:
     dependency it checks is unreachable."""
     shutdown: Shutdown = request.app.state.shutdown
     if shutdown.began:
-        raise OpenAIError(
-            503, "The server is shutting down.", type="server_error", code="shutting_down"
-        )
+        raise OpenAIError(503, "The server is shutting down.", code="shutting_down")
     checks: dict[str, ReadinessCheck] = request.app.state.readiness_checks
     if checks:
         settings: ServiceSettings = request.app.state.settings
@@ -51,7 +49,7 @@ async def ready(request: Request) -> Health:
         failed = [name for name, passed in zip(checks, results, strict=True) if not passed]
         if failed:
             message = f"Not ready: {', '.join(failed)} unreachable."
-            raise OpenAIError(503, message, type="server_error", code="not_ready")
+            raise OpenAIError(503, message, code="not_ready")
     return Health()
 
 

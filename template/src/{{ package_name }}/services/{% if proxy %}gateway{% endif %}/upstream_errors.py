@@ -31,7 +31,6 @@ class UpstreamUnreachableError(OpenAIError):
         super().__init__(
             502,
             f"The upstream server could not be reached ({type(error).__name__}).",
-            type="server_error",
             code="upstream_unreachable",
         )
 
@@ -41,7 +40,6 @@ class UpstreamTimeoutError(OpenAIError):
         super().__init__(
             504,
             "The upstream server did not answer in time.",
-            type="server_error",
             code="upstream_timeout",
         )
 
@@ -55,7 +53,6 @@ class UpstreamBadResponseError(OpenAIError):
             502,
             f"The upstream server answered {status_code} with a body that is not OpenAI's "
             f"shape: {excerpt!r}.",
-            type="server_error",
             code="upstream_bad_response",
         )
 
@@ -65,7 +62,6 @@ class UpstreamUndecodableError(OpenAIError):
         super().__init__(
             502,
             f"The upstream server sent a body that cannot be decoded ({type(error).__name__}).",
-            type="server_error",
             code="upstream_bad_response",
         )
 
@@ -89,7 +85,6 @@ class UpstreamAuthError(OpenAIError):
             502,
             f"The upstream server refused the gateway's credentials ({status_code}); "
             "check UPSTREAM_API_KEY.",
-            type="server_error",
             code="upstream_auth_failed",
         )
 
@@ -99,7 +94,6 @@ class UpstreamBusyError(OpenAIError):
         super().__init__(
             503,
             "Every connection to the upstream server is in use; retry shortly.",
-            type="server_error",
             code="upstream_busy",
         )
 
@@ -109,7 +103,6 @@ class UpstreamTooLargeError(OpenAIError):
         super().__init__(
             502,
             f"The upstream server sent {what} larger than {setting} allows.",
-            type="server_error",
             code="upstream_too_large",
         )
 
@@ -119,7 +112,6 @@ class UpstreamStreamError(OpenAIError):
         super().__init__(
             502,
             f"The upstream stream failed: {reason}.",
-            type="server_error",
             code="upstream_stream_failed",
         )
 
