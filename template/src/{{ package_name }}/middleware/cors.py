@@ -3,11 +3,11 @@
 from typing import Self
 
 from fastapi import FastAPI
-from pydantic import field_validator, model_validator
+from pydantic import model_validator
 from pydantic_settings import BaseSettings
 from starlette.middleware.cors import CORSMiddleware
 
-from ..core.settings import CommaList, split_comma_list
+from ..core.settings import CommaList
 
 # The answer headers a browser's script may read: what the openai SDK reads to retry, to
 # pace itself and to report (CORS has no wildcard for a prefix such as x-ratelimit-*).
@@ -29,11 +29,6 @@ class CorsSettings(BaseSettings):
     # empty: no cross-origin access. Credentials (cookies) only for listed origins, never "*".
     cors_allow_origins: CommaList = []
     cors_allow_credentials: bool = False
-
-    @field_validator("cors_allow_origins", mode="before")
-    @classmethod
-    def _split_origins(cls, value: object) -> object:
-        return split_comma_list(value)
 
     @model_validator(mode="after")
     def _no_credentials_for_every_origin(self) -> Self:

@@ -10,7 +10,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
 from ...core.errors import ModelNotFoundError, OpenAIError
-from ...core.settings import CommaList, ServiceSettings, split_comma_list
+from ...core.settings import CommaList, ServiceSettings
 from ...models.openai import Model, ModelList
 from .upstream import Upstream
 from .upstream_errors import UpstreamBadResponseError, json_object
@@ -27,11 +27,6 @@ class CatalogueSettings(ServiceSettings):
     models_cache_seconds: float = Field(default=60.0, ge=0)
     # Upstream models under other names: "public-name=upstream-name,...".
     model_aliases: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
-
-    @field_validator("models", mode="before")
-    @classmethod
-    def _split_models(cls, value: object) -> object:
-        return split_comma_list(value)
 
     @field_validator("model_aliases", mode="before")
     @classmethod
