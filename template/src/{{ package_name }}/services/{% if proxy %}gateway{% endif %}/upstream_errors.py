@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx2
 
-from ...core.errors import OpenAIError, error_type_for
+from ...core.errors import OpenAIError
 
 # Upstream response headers that clients act on, passed back to them.
 PASSED_BACK_HEADERS = frozenset({"retry-after", "retry-after-ms", "openai-processing-ms"})
@@ -166,7 +166,7 @@ def upstream_error(response: UpstreamAnswer) -> OpenAIError:
     return OpenAIError(
         status,
         message,
-        type=str(detail.get("type") or error_type_for(status)),
+        type=None if detail.get("type") is None else str(detail["type"]),
         param=None if detail.get("param") is None else str(detail["param"]),
         code=None if detail.get("code") is None else str(detail["code"]),
         headers=passed_back_headers(response.headers),
