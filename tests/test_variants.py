@@ -20,6 +20,7 @@ from .conftest import (
     run_static_checks,
 )
 from .matrix import ALL_ON, FACTORS, LICENSES, VARIANTS, variant_id
+from .reserved_names import RESERVED_FILE, unreserved_names
 
 PACKAGE = "src/demo_api"
 SLUG = "demo-api"
@@ -254,6 +255,8 @@ def test_variant_has_its_files_and_passes_its_checks(
     run_static_checks(project, tmp_path)
     run_project_checks(project)
     assert_settings_documented(project)
+    unreserved = unreserved_names(project)  # what the validators must refuse as its names
+    assert not unreserved, f"missing from {RESERVED_FILE.name} (see its header): {unreserved}"
     if answers == ALL_ON:  # the soak test, once: about half a minute of load
         run_project_checks(project, SOAK_CHECK)
 
