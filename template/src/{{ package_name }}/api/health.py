@@ -44,20 +44,29 @@ async def ready(request: Request) -> Health:
     if checks:
         settings: ServiceSettings = request.app.state.settings
         results = await asyncio.gather(
-            *(passes(name, check, settings.readiness_timeout) for name, check in checks.items())
+            *(failure(name, check, settings.readiness_timeout) for name, check in checks.items())
         )
-        failed = [name for name, passed in zip(checks, results, strict=True) if not passed]
+        failed = [result for result in results if result is not None]
         if failed:
-            message = f"Not ready: {', '.join(failed)} unreachable."
-            raise OpenAIError(503, message, code="not_ready")
+            raise OpenAIError(503, f"Not ready: {'; '.join(failed)}.", code="not_ready")
     return Health()
 
 
-async def passes(name: str, check: ReadinessCheck, seconds: float) -> bool:
+async def failure(name: str, check: ReadinessCheck, seconds: float) -> str | None:
+    """What failed, in a few words (None: the check passed). An OpenAIError (an upstream that
+    answered with an error) says its status and code, not its message: this route needs no
+    key, and an upstream's message may quote the credentials it refused."""
     try:
         async with asyncio.timeout(seconds):
             await check()
-    except Exception as error:  # a failing check is an answer, not a server error
-        logger.warning("Readiness check %s failed: %s", name, type(error).__name__)
-        return False
-    return True
+    except OpenAIError as error:  # a failing check is an answer, not a server error
+        code = f" {error.detail.code}" if error.detail.code else ""
+        what = f"{name} failed ({error.status_code}{code})"
+    except TimeoutError:
+        what = f"{name} did not answer within {seconds:g} s"
+    except Exception as error:
+        what = f"{name} unreachable ({type(error).__name__})"
+    else:
+        return None
+    logger.warning("Readiness check failed: %s", what)
+    return what

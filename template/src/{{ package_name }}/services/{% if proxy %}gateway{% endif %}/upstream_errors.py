@@ -14,6 +14,7 @@ from ...core.errors import OpenAIError
 PASSED_BACK_HEADERS = frozenset({"retry-after", "retry-after-ms", "openai-processing-ms"})
 PASSED_BACK_PREFIX = "x-ratelimit-"
 EXCERPT_LENGTH = 200
+MAX_ERROR_LINES = 16  # of an error body framed as events: where its error event is looked for
 logger = logging.getLogger(__name__)
 
 
@@ -142,22 +143,17 @@ def passed_back_headers(headers: httpx2.Headers) -> dict[str, str]:
 
 
 def upstream_error(response: UpstreamAnswer) -> OpenAIError:
-    """An upstream error answer as the same error for the client: its status, its OpenAI error
-    body (or the older `{"object": "error", "message": ...}` of some servers), its rate-limit
-    headers. A body of another shape keeps a 4xx status (the client's request was refused)
-    and is 502 otherwise. The upstream refusing the gateway's own key is 502: the client's
-    key is not at fault, and the upstream's message may quote part of UPSTREAM_API_KEY."""
+    """An upstream error answer as the same error for the client: its status, its error
+    (`error_detail`), its rate-limit headers. A body without one keeps a 4xx status (the
+    client's request was refused) and is 502 otherwise. The upstream refusing the gateway's
+    own key is 502: the client's key is not at fault, and the upstream's message may quote part
+    of UPSTREAM_API_KEY."""
     status = response.status_code
     if status in (401, 403):
         logger.warning("The upstream refused the gateway's credentials (%d)", status)
         return UpstreamAuthError(status)
-    try:
-        body = json.loads(response.content)
-        detail = body["error"] if isinstance(body.get("error"), dict) else body
-        message = detail["message"]
-    except (ValueError, KeyError, TypeError, AttributeError):
-        message = None
-    if not isinstance(message, str):
+    detail = error_detail(response.content)
+    if detail is None:
         if status < 500:
             return UpstreamRefusedError(
                 status, response.content, passed_back_headers(response.headers)
@@ -165,12 +161,30 @@ def upstream_error(response: UpstreamAnswer) -> OpenAIError:
         return UpstreamBadResponseError(status, response.content)
     return OpenAIError(
         status,
-        message,
+        detail["message"],
         type=None if detail.get("type") is None else str(detail["type"]),
         param=None if detail.get("param") is None else str(detail["param"]),
         code=None if detail.get("code") is None else str(detail["code"]),
         headers=passed_back_headers(response.headers),
     )
+
+
+def error_detail(content: bytes) -> dict[str, Any] | None:
+    """The error in an upstream's error body: OpenAI's `{"error": {"message": ...}}` or the
+    older `{"object": "error", "message": ...}` of some servers, as JSON or as the first events
+    of a stream (`data: {...}`: servers that had begun a stream, such as LiteLLM)."""
+    events = [line[5:] for line in content.splitlines()[:MAX_ERROR_LINES] if line[:5] == b"data:"]
+    for candidate in (content, *events):
+        try:
+            body = json.loads(candidate)
+        except ValueError:
+            continue
+        if not isinstance(body, dict):
+            continue
+        detail = body["error"] if isinstance(body.get("error"), dict) else body
+        if isinstance(detail.get("message"), str):
+            return detail
+    return None
 
 
 def json_object(response: UpstreamAnswer) -> dict[str, Any]:
