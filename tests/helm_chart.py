@@ -81,6 +81,9 @@ def check_chart(chart: Path, rate_limits: bool) -> None:
     assert defaults["HorizontalPodAutoscaler"]["spec"]["minReplicas"] >= 2
     assert defaults["PodDisruptionBudget"]["spec"]["minAvailable"] == 1
     assert defaults["Service"]["spec"]["ports"][0]["targetPort"] == "http"
+    assert defaults["Service"]["spec"]["sessionAffinity"] == "None"
+    sticky = render(chart, {"service": {"sessionAffinity": "ClientIP"}})["Service"]["spec"]
+    assert sticky["sessionAffinityConfig"] == {"clientIP": {"timeoutSeconds": 10800}}
 
     values = yaml.safe_load((chart / "values-production.yaml").read_text())
     production = render(chart, values)
