@@ -134,6 +134,11 @@ def author_email_error(email: str) -> str:
     return ""
 
 
+def is_relative_path(source: str) -> bool:
+    """Whether a template source is a relative path (not `/...`, `~/...`, a URL, `gh:...`)."""
+    return not source.startswith(("/", "~")) and ":" not in source
+
+
 def uv_lock_missing(project_dir: object) -> bool:
     """Whether the post-copy task left the project without uv.lock though uv is installed:
     `uv lock` failed (or the task did not run). For the message after copying."""
@@ -155,6 +160,7 @@ class NamesExtension(Extension):
         environment.filters["author_email_error"] = author_email_error
         environment.filters["free_text_error"] = free_text_error
         environment.filters["uv_lock_missing"] = uv_lock_missing
+        environment.filters["is_relative_path"] = is_relative_path
         environment.filters["escape_string"] = escape_string
         environment.filters["python_string"] = python_string
 

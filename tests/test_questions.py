@@ -16,6 +16,7 @@ from extensions.context import (
     author_email_error,
     escape_string,
     free_text_error,
+    is_relative_path,
     package_name_error,
     project_name_error,
     project_slug_error,
@@ -201,8 +202,10 @@ def test_copy_says_plainly_when_uv_lock_fails(tmp_path: Path) -> None:
     failing_uv.chmod(0o755)
     project = tmp_path / "demo-api"
     command = [dev_tool("copier"), "copy", "--trust", "--defaults", "--vcs-ref", "HEAD"]
+    relative = os.path.relpath(TEMPLATE_ROOT, tmp_path)  # as `copier copy ../template ...`
     result = subprocess.run(
-        [*command, str(TEMPLATE_ROOT), str(project)],
+        [*command, relative, str(project)],
+        cwd=tmp_path,
         env=os.environ | {"UV": str(failing_uv)},
         capture_output=True,
         text=True,
@@ -215,6 +218,24 @@ def test_copy_says_plainly_when_uv_lock_fails(tmp_path: Path) -> None:
     assert "ERROR: `uv lock` failed (exit status 2)" in output
     assert "NOT ready" in output
     assert "is ready" not in output
+    # A relative template path is kept as given, where `copier update` cannot find it.
+    assert f'the template was given as a relative path, "{relative}"' in output
+
+
+@pytest.mark.parametrize(
+    ("source", "relative"),
+    [
+        ("../template", True),
+        ("template", True),
+        ("/home/me/template", False),
+        ("~/template", False),
+        ("https://github.com/me/template.git", False),
+        ("gh:me/template", False),
+        ("git@github.com:me/template.git", False),
+    ],
+)
+def test_is_relative_path(source: str, relative: bool) -> None:
+    assert is_relative_path(source) is relative
 
 
 def test_names_derive_from_project_name(copie: Copie) -> None:
@@ -301,3 +322,19 @@ def test_license_text_matches_answer(copie: Copie, license_id: str, phrase: str)
     assert phrase in text
     assert "Ada Lovelace" in text
     assert f'license = "{license_id}"' in (project / "pyproject.toml").read_text()
+
+
+def test_readme_question_table_follows_the_prompts_order() -> None:
+    """README.md's table of questions lists every question copier asks, in its order."""
+    root = Path(__file__).parents[1]
+    questions = yaml.safe_load((root / "copier.yml").read_text())
+    asked = [
+        name
+        for name, question in questions.items()
+        if not name.startswith("_") and question.get("when") is not False
+    ]
+    readme = (root / "README.md").read_text()
+    table = readme.split("## Questions", 1)[1].split("\n\n", 2)[1]
+    rows = re.findall(r"^\| `(\w+)` \|", table, re.MULTILINE)
+
+    assert rows == asked
