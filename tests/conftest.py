@@ -126,6 +126,7 @@ SHARES_DEFAULT_PROJECT = pytest.mark.xdist_group("default_project")
 # its own key's rate limits, as when each test served the project for itself.
 JS_SDK_TOKEN = "js-sdk-token"
 AGENTS_SDK_TOKEN = "agents-sdk-token"
+PYDANTIC_AI_TOKEN = "pydantic-ai-token"
 
 
 @pytest.fixture(scope="session")
@@ -140,7 +141,8 @@ def default_project(copie_session: Copie) -> Path:
 def default_server(default_project: Path) -> Iterator[str]:
     """The default project served by uvicorn on a free local port until the session ends, with
     every client test's token; yields its base URL."""
-    with serve(default_project, {"API_AUTH_TOKENS": f"{JS_SDK_TOKEN},{AGENTS_SDK_TOKEN}"}) as url:
+    tokens = f"{JS_SDK_TOKEN},{AGENTS_SDK_TOKEN},{PYDANTIC_AI_TOKEN}"
+    with serve(default_project, {"API_AUTH_TOKENS": tokens}) as url:
         yield url
 
 
