@@ -35,7 +35,8 @@ def test_pydantic_ai_typed_agent_gets_its_model_from_served_project(default_serv
     seen = json.loads(result.stdout)
     assert seen["tool_output"] == {
         "output": FORECAST,
-        "parts": ["user-prompt", "tool-call", "tool-return"],  # the output tool's call
+        # get_weather called and answered, then the output tool's call (and its return).
+        "parts": ["user-prompt", "tool-call", "tool-return", "tool-call", "tool-return"],
     }
     assert seen["native_output"] == {
         "output": FORECAST,

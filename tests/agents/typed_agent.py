@@ -1,9 +1,7 @@
 """A typed agent (pydantic-ai, a Pydantic `output_type`) over chat completions against a served
-project: the output as a tool call (pydantic-ai's default), and as a `response_format`
-(NativeOutput) after a function tool's call. Prints what each run returned as JSON.
-
-(With both a function tool and its output tool, pydantic-ai sends `tool_choice: "required"`,
-and the mock, which always calls the first function then, would never call the output tool.)
+project, each run calling a function tool first: the output as a tool call (pydantic-ai's
+default, its `final_result` tool, called with `tool_choice: "required"` after the function's
+result) and as a `response_format` (NativeOutput). Prints what each run returned as JSON.
 
 Run in the template's environment: `python typed_agent.py BASE_URL API_KEY`.
 """
@@ -47,7 +45,7 @@ def get_weather(city: str) -> str:
 
 async def run(model: OpenAIChatModel, native: bool) -> dict[str, Any]:
     output_type: Any = NativeOutput(Forecast) if native else Forecast
-    agent = Agent(model, output_type=output_type, tools=[get_weather] if native else [])
+    agent = Agent(model, output_type=output_type, tools=[get_weather])
     result = await agent.run("What is the weather in Paris?")
     kinds = [part.part_kind for message in result.all_messages() for part in message.parts]
     return {"output": result.output.model_dump(mode="json"), "parts": kinds}
