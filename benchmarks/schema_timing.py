@@ -96,6 +96,21 @@ HOSTILE: dict[str, tuple[Schema, bool]] = {
     ),
     "$ref loop": ({**TREE, "$defs": {"Node": TREE}}, False),
     "64 ** 3 items through $refs": (multiplying(3, 64), False),
+    "8 ** 5 properties through $refs": (
+        {
+            **strict_object(value={"$ref": "#/$defs/L0"}),
+            "$defs": {
+                **{
+                    f"L{n}": strict_object(
+                        **{key: {"$ref": f"#/$defs/L{n + 1}"} for key in "abcdefgh"}
+                    )
+                    for n in range(5)
+                },
+                "L5": {"type": "string"},
+            },
+        },
+        False,
+    ),
     "anyOf ladder 30 deep": (any_of_ladder(30), False),
     "minimum above maximum": (
         strict_object(v={"type": "integer", "minimum": 9, "maximum": 1}),
@@ -124,7 +139,7 @@ def answer(package: str, schema: Schema, strict: bool) -> str:
         "json_schema": {"name": "x", "schema": schema, "strict": strict},
     }
     try:
-        output = structured.output_format(given, "response_format", nested=True)
+        output = structured.output_format(given, "response_format", ["Hello"], nested=True)
         text = structured.structured_text(output, "Hello", 0)
     except errors.OpenAIError as error:
         return f"400: {error.detail.message[:60]}"
