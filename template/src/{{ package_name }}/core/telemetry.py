@@ -20,6 +20,8 @@ class RequestRecord:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     stream_cut: StreamCut | None = None
+    upstream: str | None = None  # the gateway's deployment that answered, on a route
+    attempts: int = 0  # deployments the gateway tried, on a route
 
 
 _current: ContextVar[RequestRecord | None] = ContextVar("request_record", default=None)
@@ -62,6 +64,12 @@ def note_tokens(prompt_tokens: int, completion_tokens: int) -> None:
     if (record := _current.get()) is not None:
         record.prompt_tokens += prompt_tokens
         record.completion_tokens += completion_tokens
+
+
+def note_upstream(deployment: str, attempts: int) -> None:
+    """The deployment of a route that answered (or failed last), after `attempts` tries."""
+    if (record := _current.get()) is not None:
+        record.upstream, record.attempts = deployment, attempts
 
 
 def note_stream_cut(reason: StreamCut) -> None:

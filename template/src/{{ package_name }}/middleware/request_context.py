@@ -78,6 +78,10 @@ class RequestContextMiddleware:
             message += " prompt_tokens=%d completion_tokens=%d"
             args += tokens.values()
             extra |= tokens
+        if record.upstream is not None:  # the gateway's deployment, on a route
+            message += " upstream=%s attempts=%d"
+            args += [record.upstream, record.attempts]
+            extra |= {"upstream": record.upstream, "attempts": record.attempts}
         logger.info(message, *args, extra=extra)
 
     @staticmethod

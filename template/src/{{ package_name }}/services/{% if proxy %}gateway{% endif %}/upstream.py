@@ -2,17 +2,14 @@
 (upstream_errors.py has what it answers when the upstream fails)."""
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from typing import Self
 
 import anyio
 import httpx2
-from fastapi import FastAPI
 from pydantic import AnyHttpUrl, Field, SecretStr
 from pydantic_settings import BaseSettings
 
-from ...core.shutdown import lifespan
 from .upstream_errors import (
     UpstreamAnswer,
     UpstreamTimeoutError,
@@ -48,6 +45,11 @@ class UpstreamSettings(BaseSettings):
     mock_upstream_port: int = Field(default=8001, ge=1, le=65535)
 
 
+# One attempt of a request on an upstream: the body to send it and the seconds its first
+# token may take (None: no such limit); routing.py's RouteCall tries several in turn.
+type Send[T] = Callable[["Upstream", bytes | None, float | None], Awaitable[T]]
+
+
 class Upstream:
     """The upstream server behind the gateway. `async with upstream:` opens its connection
     pool (the app's lifespan does), which then serves every request until it is closed."""
@@ -57,11 +59,15 @@ class Upstream:
         self.timeout = settings.upstream_timeout
         self.max_body_bytes = settings.upstream_max_body_bytes
         self.max_event_bytes = settings.upstream_max_event_bytes
-        self._settings = settings
+        self.settings = settings
         self._client: httpx2.AsyncClient | None = None
 
     async def __aenter__(self) -> Self:
-        settings = self._settings
+        self.open()
+        return self
+
+    def open(self) -> None:
+        settings = self.settings
         headers = {}
         if settings.upstream_api_key is not None:
             headers["Authorization"] = f"Bearer {settings.upstream_api_key.get_secret_value()}"
@@ -79,12 +85,23 @@ class Upstream:
                 keepalive_expiry=KEEPALIVE_EXPIRY,
             ),
         )
-        return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+
+    async def attempt[T](self, body: bytes | None, send: Send[T]) -> T:
+        """`send(self, body, None)`: a plain upstream is tried once, with no time-to-first-token
+        limit (the interface of a route's several deployments, routing.py)."""
+        return await send(self, body, None)
+
+    def headers(self) -> dict[str, str]:
+        """Headers for the client's answer (a route's names its attempts)."""
+        return {}
+
+    def created(self, response_id: str) -> None:
+        """A response created here (a route's keeps where, to read it there later)."""
 
     @property
     def client(self) -> httpx2.AsyncClient:
@@ -154,12 +171,3 @@ class Upstream:
             if str(error) != STALE_CONNECTION or connected:
                 raise
             return await self.client.send(request, stream=True)
-
-
-@asynccontextmanager
-async def upstream_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """The app's lifespan (core/shutdown.py), with the upstream's connection pool open while
-    the app serves."""
-    upstream: Upstream = app.state.upstream
-    async with lifespan(app), upstream:
-        yield

@@ -45,6 +45,10 @@ class UpstreamTimeoutError(OpenAIError):
         )
 
 
+class FirstTokenTimeoutError(UpstreamTimeoutError):
+    """A stream whose first event did not come within its route's `timeouts.first_token`."""
+
+
 class UpstreamBadResponseError(OpenAIError):
     """The upstream answered with something that is not OpenAI's shape."""
 

@@ -1,5 +1,6 @@
-"""The models the gateway exposes: MODELS, or else the upstream's own list, fetched and kept
-for MODELS_CACHE_SECONDS; and every alias of MODEL_ALIASES."""
+"""The models the gateway exposes: the routes' public names (ROUTES_FILE); MODELS, or else the
+upstream's own list, fetched and kept for MODELS_CACHE_SECONDS; and every alias of
+MODEL_ALIASES."""
 
 import logging
 import time
@@ -12,6 +13,7 @@ from pydantic_settings import NoDecode
 from ...core.errors import ModelNotFoundError, OpenAIError
 from ...core.settings import CommaList, ServiceSettings
 from ...models.openai import Model, ModelList
+from .routing import Router
 from .upstream import Upstream
 from .upstream_errors import UpstreamBadResponseError, json_object
 
@@ -46,8 +48,10 @@ class UpstreamModelService:
     """The gateway's model catalogue. A model it does not expose is refused (404) without a
     request to the upstream."""
 
-    def __init__(self, upstream: Upstream, settings: CatalogueSettings) -> None:
-        self.upstream = upstream
+    def __init__(
+        self, upstream: Upstream, settings: CatalogueSettings, router: Router | None = None
+    ) -> None:
+        self.upstream, self.router = upstream, router
         self.aliases = settings.model_aliases
         self.owned_by = settings.model_owner
         self.created = settings.model_created
@@ -62,9 +66,14 @@ class UpstreamModelService:
             self._models = self._with_aliases({}, settings.models)
 
     async def list_models(self) -> ModelList:
-        return ModelList(data=list((await self._catalogue()).values()))
+        routed = [self._model(model) for model in self.router.current()] if self.router else []
+        names = {model.id for model in routed}
+        listed = [model for model in (await self._catalogue()).values() if model.id not in names]
+        return ModelList(data=routed + listed)
 
     async def get_model(self, model_id: str) -> Model:
+        if self.router is not None and self.router.route(model_id) is not None:
+            return self._model(model_id)
         model = (await self._catalogue()).get(model_id)
         if model is None:
             raise ModelNotFoundError(model_id)
@@ -86,6 +95,9 @@ class UpstreamModelService:
             if self._models is None:
                 raise self._failure or UpstreamBadResponseError(200, b"(no model list)")
             return self._models
+
+    def _model(self, model_id: str) -> Model:
+        return Model(id=model_id, created=self.created, owned_by=self.owned_by)
 
     def _expired(self) -> bool:
         return time.monotonic() - self._fetched_at >= self.cache_seconds
