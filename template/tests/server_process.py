@@ -22,13 +22,17 @@ def free_port() -> int:
 
 @contextmanager
 def server_process(
-    package: str, directory: Path, env: dict[str, str], output: Path | None = None
+    package: str,
+    directory: Path,
+    env: dict[str, str],
+    output: Path | None = None,
+    port_variable: str = "PORT",
 ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """`python -m <package>` in `directory` (empty, so no `.env` applies) with `env` added,
-    writing its output to `output` if given; the process and its base URL. Killed if it is
-    still running at the end."""
+    writing its output to `output` if given, listening on `port_variable`; the process and
+    its base URL. Killed if it is still running at the end."""
     port = free_port()
-    settings = {"HOST": "127.0.0.1", "PORT": str(port), "LOG_LEVEL": "WARNING", **env}
+    settings = {"HOST": "127.0.0.1", port_variable: str(port), "LOG_LEVEL": "WARNING", **env}
     command = [sys.executable, "-m", package]
     log = output.open("wb") if output else None
     process = subprocess.Popen(  # noqa: S603
@@ -42,6 +46,21 @@ def server_process(
         process.wait(timeout=10)
         if log:
             log.close()
+
+
+def wait_until_serving(base_url: str, limit: float = 30) -> None:
+    """Wait (at most `limit` seconds) until the server at `base_url` is ready."""
+    deadline = time.monotonic() + limit
+    with httpx2.Client(base_url=base_url) as http:
+        while True:
+            try:
+                if http.get("/health/ready").status_code == 200:
+                    return
+            except httpx2.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{base_url} did not get ready in {limit} s")
+            time.sleep(0.05)
 
 
 async def wait_until_ready(http: httpx2.AsyncClient) -> None:
