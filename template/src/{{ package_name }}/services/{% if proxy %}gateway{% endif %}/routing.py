@@ -1,42 +1,29 @@
-"""Routes (ROUTES_FILE): a public model name served by several deployments, tried in the
-balancer's order, failing over before anything was sent to the client.
+"""Routes (ROUTES_FILE): a public model name served by several deployments (failover.py tries
+them in turn for a request).
 
 A request for a model no route names goes to UPSTREAM_BASE_URL as before. The file is read at
 start-up (a wrong one stops it) and again when it changes (a wrong one is logged, and the
 routes in force stay)."""
 
-import json
 import logging
 import os
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Self
+from typing import Self
 
-import anyio
 from fastapi import FastAPI
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings
 
-from ...core.errors import OpenAIError
 from ...core.shutdown import lifespan
-from ...core.telemetry import note_upstream
-from .balancer import Balancer, DeploymentState
+from .balancer import DeploymentState
+from .failover import ActiveDeployment, ActiveRoute, RouteCall
 from .routes_file import Deployment, Route, RoutesFileError, api_key, load_routes
-from .upstream import Send, Upstream
-from .upstream_errors import (
-    FirstTokenTimeoutError,
-    UpstreamBusyError,
-    UpstreamTimeoutError,
-    UpstreamUnreachableError,
-)
+from .upstream import Upstream
 
 logger = logging.getLogger(__name__)
-# The answer's header that names each attempt: `<deployment>=<outcome>`, comma-separated,
-# the one that answered last (README: "Routing").
-ATTEMPTS_HEADER = "x-upstream-attempts"
 # Ids of responses created on a route's deployment that a worker remembers, to read them
 # there later (the oldest go first).
 ROUTED_RESPONSES = 10_000
@@ -48,25 +35,6 @@ class RoutesSettings(BaseSettings):
     routes_file: Path | None = None
     # Bearer token of GET /admin/upstreams (each deployment's state); unset: no such route.
     admin_token: SecretStr | None = None
-
-
-@dataclass
-class ActiveDeployment:
-    state: DeploymentState
-    upstream: Upstream
-    model: str  # the upstream's name for the model
-
-
-class ActiveRoute:
-    """A route in force: its deployments with their upstream clients and state."""
-
-    def __init__(self, route: Route, deployments: list[ActiveDeployment]) -> None:
-        self.route, self.deployments = route, deployments
-        self.by_name = {deployment.state.name: deployment for deployment in deployments}
-        states = [deployment.state for deployment in deployments]
-        self.balancer = Balancer(states, route.cooldown.failures, route.cooldown.seconds)
-        # Whether an answer's model must be shown under the route's name.
-        self.renames = any(deployment.model != route.model for deployment in deployments)
 
 
 class Router:
@@ -100,7 +68,7 @@ class Router:
     def target(self, model: str) -> "Upstream | RouteCall":
         """Where a request for `model` goes: its route's deployments, or the default upstream."""
         route = self.route(model)
-        return self.default if route is None else RouteCall(self, route)
+        return self.default if route is None else RouteCall(route, self.remember)
 
     def continuing(self, model: str, response_id: str | None) -> "Upstream | RouteCall":
         """Where a request that continues `response_id` (`previous_response_id`) goes: the
@@ -109,7 +77,7 @@ class Router:
         route = self.route(model)
         if route is None or deployment is None or deployment not in route.deployments:
             return self.target(model)
-        return RouteCall(self, route, pinned=deployment)
+        return RouteCall(route, self.remember, pinned=deployment)
 
     def stored(self, response_id: str) -> Upstream:
         """The upstream that keeps a stored response: the deployment that created it, else the
@@ -193,100 +161,6 @@ def file_version(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return stat.st_mtime_ns, stat.st_size
-
-
-class RouteCall:
-    """One request on a route: its deployments tried in turn. Serves the relays as an
-    `Upstream` does (`attempt`), and names the attempts for the answer and the access log."""
-
-    def __init__(
-        self, router: Router, route: ActiveRoute, pinned: ActiveDeployment | None = None
-    ) -> None:
-        self.router, self.route = router, route
-        self.pinned = pinned  # the deployment a stateful request must go to
-        self.timeout = route.route.timeouts.total
-        self.attempts: list[str] = []  # `<deployment>=<outcome>` of each
-        self.answered: ActiveDeployment | None = None
-        self._fields: dict[str, Any] | None = None  # the body, parsed once
-
-    async def attempt[T](self, body: bytes | None, send: Send[T]) -> T:
-        route = self.route.route
-        now = anyio.current_time()
-        if self.pinned is not None:
-            order = [self.pinned]
-        else:
-            states = self.route.balancer.order(now, route.retries + 1)
-            order = [self.route.by_name[state.name] for state in states]
-        for number, deployment in enumerate(order, start=1):
-            last = number == len(order)
-            state = deployment.state
-            state.in_flight += 1
-            try:
-                first_token = None if last else route.timeouts.first_token
-                result = await send(
-                    deployment.upstream, self.body_for(deployment, body), first_token
-                )
-            except OpenAIError as error:
-                kind = failure(error)
-                reason = "first_token" if isinstance(error, FirstTokenTimeoutError) else str(kind)
-                self.attempts.append(f"{state.name}={reason}")
-                if kind not in route.fail_over_on:
-                    self._note(deployment, error)
-                    raise
-                now = anyio.current_time()
-                self.route.balancer.failed(state, now, reason, retry_after(error))
-                if last:
-                    self._note(deployment, error)
-                    raise
-                continue
-            finally:
-                state.in_flight -= 1
-            self.route.balancer.succeeded(state)
-            self.attempts.append(f"{state.name}=ok")
-            self.answered = deployment
-            self._note(deployment, None)
-            return result
-        raise AssertionError("a route has a deployment to try")  # pragma: no cover
-
-    def headers(self) -> dict[str, str]:
-        return {ATTEMPTS_HEADER: ", ".join(self.attempts)}
-
-    def created(self, response_id: str) -> None:
-        if self.answered is not None:
-            self.router.remember(response_id, self.answered)
-
-    def body_for(self, deployment: ActiveDeployment, body: bytes | None) -> bytes | None:
-        """The body with the deployment's model name (as it came when that is the same)."""
-        if body is None or deployment.model == self.route.route.model:
-            return body
-        if self._fields is None:
-            self._fields = json.loads(body)
-        return json.dumps({**self._fields, "model": deployment.model}).encode()
-
-    def _note(self, deployment: ActiveDeployment, error: OpenAIError | None) -> None:
-        note_upstream(deployment.state.name, len(self.attempts))
-        if error is not None:
-            error.headers = {**(error.headers or {}), **self.headers()}
-
-
-def failure(error: OpenAIError) -> str | int:
-    """What kind of failure `error` is, as `fail_over_on` names it."""
-    if isinstance(error, UpstreamTimeoutError):
-        return "timeout"
-    if isinstance(error, UpstreamUnreachableError | UpstreamBusyError):
-        return "connect"
-    return error.status_code
-
-
-def retry_after(error: OpenAIError) -> float | None:
-    """The seconds an upstream asked to wait (retry-after-ms, or retry-after in seconds)."""
-    headers = error.headers or {}
-    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        try:
-            return float(headers[name]) / scale
-        except (KeyError, ValueError):
-            continue
-    return None
 
 
 @asynccontextmanager
