@@ -160,6 +160,22 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
         f"{PACKAGE}/middleware/mock_requests.py": serves_mock_double,
         f"{PACKAGE}/api/mock_requests.py": serves_mock_double,
         "mock-script.schema.json": serves_mock_double,
+        "routes.schema.json": proxy,
+        f"{PACKAGE}/services/gateway/routing.py": proxy,
+        f"{PACKAGE}/services/gateway/failover.py": proxy,
+        f"{PACKAGE}/services/gateway/balancer.py": proxy,
+        f"{PACKAGE}/services/gateway/admin.py": proxy,
+        f"{PACKAGE}/services/gateway/upstream_events.py": proxy
+        and (chat or completions or responses)
+        and streaming,
+        "tests/services/test_balancer.py": proxy,
+        "tests/services/test_routes_file.py": proxy,
+        "tests/api/v1/test_routing.py": proxy and endpoints != ["models"],
+        "tests/api/v1/test_routing_streams.py": proxy
+        and (chat or completions or responses)
+        and streaming,
+        "tests/api/v1/test_routing_responses.py": proxy and responses,
+        "tests/test_metrics_routing.py": proxy and endpoints != ["models"] and answers["metrics"],
         "tests/services/test_mock_script.py": endpoints != ["models"],
         "tests/services/test_mock_double.py": endpoints != ["models"],
         "tests/api/v1/test_mock_double.py": serves_mock_double,

@@ -8,7 +8,7 @@ The measuring middleware opens a record for each request; without one, noting is
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 StreamCut = Literal["client_disconnect", "shutdown"]
@@ -20,8 +20,8 @@ class RequestRecord:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     stream_cut: StreamCut | None = None
-    upstream: str | None = None  # the gateway's deployment that answered, on a route
-    attempts: int = 0  # deployments the gateway tried, on a route
+    # The gateway's attempts on a route's deployments, in turn (the last one answered).
+    upstream_attempts: list["UpstreamAttempt"] = field(default_factory=list)
 
 
 _current: ContextVar[RequestRecord | None] = ContextVar("request_record", default=None)
@@ -66,10 +66,21 @@ def note_tokens(prompt_tokens: int, completion_tokens: int) -> None:
         record.completion_tokens += completion_tokens
 
 
-def note_upstream(deployment: str, attempts: int) -> None:
-    """The deployment of a route that answered (or failed last), after `attempts` tries."""
+@dataclass(frozen=True, slots=True)
+class UpstreamAttempt:
+    """One attempt of the gateway on a deployment of a route (its names are the routes
+    file's: bounded)."""
+
+    route: str
+    deployment: str
+    outcome: str  # "ok", "connect", "timeout", "first_token", or the upstream's status
+    seconds: float  # to the answer's head (a stream's first token), or to the failure
+    cooled_down: bool = False  # the failure made the deployment rest
+
+
+def note_upstream(attempt: UpstreamAttempt) -> None:
     if (record := _current.get()) is not None:
-        record.upstream, record.attempts = deployment, attempts
+        record.upstream_attempts.append(attempt)
 
 
 def note_stream_cut(reason: StreamCut) -> None:

@@ -78,10 +78,11 @@ class RequestContextMiddleware:
             message += " prompt_tokens=%d completion_tokens=%d"
             args += tokens.values()
             extra |= tokens
-        if record.upstream is not None:  # the gateway's deployment, on a route
+        if attempts := record.upstream_attempts:  # the gateway's, on a route
+            upstream = {"upstream": attempts[-1].deployment, "attempts": len(attempts)}
             message += " upstream=%s attempts=%d"
-            args += [record.upstream, record.attempts]
-            extra |= {"upstream": record.upstream, "attempts": record.attempts}
+            args += upstream.values()
+            extra |= upstream
         logger.info(message, *args, extra=extra)
 
     @staticmethod

@@ -71,9 +71,10 @@ class Balancer:
 
     def failed(
         self, deployment: DeploymentState, now: float, reason: str, retry_after: float | None
-    ) -> None:
+    ) -> bool:
         """A failure that fails over: counted, and the deployment rests `retry_after` seconds
-        when the upstream said so, or the route's cooldown after enough in a row."""
+        when the upstream said so, or the route's cooldown after enough in a row (True: it
+        rests now)."""
         deployment.recent.append((now, reason))
         deployment.failures += 1
         if retry_after is not None:
@@ -82,6 +83,8 @@ class Balancer:
             rest = self.cooldown_seconds
         else:
             rest = None
-        if rest is not None:
-            deployment.cooling_until = max(deployment.cooling_until, now + rest)
-            deployment.failures = 0
+        if rest is None:
+            return False
+        deployment.cooling_until = max(deployment.cooling_until, now + rest)
+        deployment.failures = 0
+        return True

@@ -9,7 +9,7 @@ from typing import Any
 import anyio
 
 from ...core.errors import OpenAIError
-from ...core.telemetry import note_upstream
+from ...core.telemetry import UpstreamAttempt, note_upstream
 from .balancer import Balancer, DeploymentState
 from .routes_file import Route
 from .upstream import Send, Upstream
@@ -73,6 +73,7 @@ class RouteCall:
             last = number == len(order)
             state = deployment.state
             state.in_flight += 1
+            started = anyio.current_time()
             try:
                 first_token = None if last else route.timeouts.first_token
                 result = await send(
@@ -81,22 +82,21 @@ class RouteCall:
             except OpenAIError as error:
                 kind = failure(error)
                 reason = "first_token" if isinstance(error, FirstTokenTimeoutError) else str(kind)
-                self.attempts.append(f"{state.name}={reason}")
-                if kind not in route.fail_over_on:
-                    self._note(deployment, error)
-                    raise
+                fails_over = kind in route.fail_over_on
                 now = anyio.current_time()
-                self.route.balancer.failed(state, now, reason, retry_after(error))
-                if last:
-                    self._note(deployment, error)
+                rests = fails_over and self.route.balancer.failed(
+                    state, now, reason, retry_after(error)
+                )
+                self._note(deployment, reason, now - started, rests)
+                if not fails_over or last:
+                    error.headers = {**(error.headers or {}), **self.headers()}
                     raise
                 continue
             finally:
                 state.in_flight -= 1
             self.route.balancer.succeeded(state)
-            self.attempts.append(f"{state.name}=ok")
             self.answered = deployment
-            self._note(deployment, None)
+            self._note(deployment, "ok", anyio.current_time() - started, False)
             return result
         raise AssertionError("a route has a deployment to try")  # pragma: no cover
 
@@ -115,10 +115,13 @@ class RouteCall:
             self._fields = json.loads(body)
         return json.dumps({**self._fields, "model": deployment.model}).encode()
 
-    def _note(self, deployment: ActiveDeployment, error: OpenAIError | None) -> None:
-        note_upstream(deployment.state.name, len(self.attempts))
-        if error is not None:
-            error.headers = {**(error.headers or {}), **self.headers()}
+    def _note(
+        self, deployment: ActiveDeployment, outcome: str, seconds: float, rests: bool
+    ) -> None:
+        """An attempt, for the answer's header, the access log and the metrics."""
+        name = deployment.state.name
+        self.attempts.append(f"{name}={outcome}")
+        note_upstream(UpstreamAttempt(self.route.route.model, name, outcome, seconds, rests))
 
 
 def failure(error: OpenAIError) -> str | int:
