@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+import routing
 from harness import TOKEN, Figures, Target, render_project, serving
 from load import LoadDriver
 
@@ -51,7 +52,12 @@ def measure(
     gateway = Target("gateway", [python, "-m", package], gateway_env(upstream.url, TOKEN))
     with serving(gateway, log):
         runs = measure_through(load, upstream, gateway, args)
-    return table(runs, upstream.name, gateway.name)
+        routed = ""
+        if "routing" in args.modes.split(","):  # in the same run, against the same gateway
+            routed = "\n\n" + routing.measure(
+                load, gateway, upstream.url, TOKEN, scratch, log, args
+            )
+    return table(runs, upstream.name, gateway.name) + routed
 
 
 def gateway_env(upstream_url: str, token: str) -> dict[str, str]:

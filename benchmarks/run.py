@@ -66,8 +66,8 @@ def main() -> int:
     parser.add_argument("--no-wrk", action="store_true", help="use loadtest.py for all load")
     parser.add_argument(
         "--modes",
-        default="plain,stream,metrics,gateway",
-        help="what to measure (plain,stream,metrics,gateway)",
+        default="plain,stream,metrics,gateway,routing",
+        help="what to measure (plain,stream,metrics,gateway,routing: with gateway)",
     )
     args = parser.parse_args()
     if len(os.sched_getaffinity(0)) < 2 or not shutil.which("taskset"):
@@ -103,7 +103,7 @@ def main() -> int:
             measured = [figures for runs in server.runs.values() for figures in runs]
             sent = sum(int(figures["requests"]) for figures in warm_up + measured)
             memory_report = memory.measure(load, server, rss_warm, sent, args)
-            if "gateway" in modes:
+            if "gateway" in modes or "routing" in modes:
                 gateway_report = gateway.measure(load, server, scratch, log, args)
         print(machine(python, wrk, load_before, os.getloadavg(), time.time() - started))
         print()
