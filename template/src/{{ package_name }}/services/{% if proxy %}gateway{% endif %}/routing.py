@@ -72,11 +72,15 @@ class Router:
 
     def continuing(self, model: str, response_id: str | None) -> "Upstream | RouteCall":
         """Where a request that continues `response_id` (`previous_response_id`) goes: the
-        deployment that created it, else as `target`."""
-        deployment = self.responses.get(response_id) if response_id else None
+        deployment that created it (if the route still has it, a reload included), else as
+        `target`."""
+        created = self.responses.get(response_id) if response_id else None
         route = self.route(model)
-        if route is None or deployment is None or deployment not in route.deployments:
+        if route is None or created is None:
             return self.target(model)
+        deployment = route.by_name.get(created.state.name)
+        if deployment is None or deployment.upstream is not created.upstream:
+            return RouteCall(route, self.remember)
         return RouteCall(route, self.remember, pinned=deployment)
 
     def stored(self, response_id: str) -> Upstream:
