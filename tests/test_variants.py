@@ -169,6 +169,8 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
         and (chat or completions or responses)
         and streaming,
         "tests/services/test_balancer.py": proxy,
+        "tests/services/test_failover.py": proxy,
+        "tests/api/test_admin_upstreams.py": proxy,
         "tests/services/test_routes_file.py": proxy,
         "tests/api/v1/test_routing.py": proxy and endpoints != ["models"],
         "tests/api/v1/test_routing_streams.py": proxy
