@@ -32,7 +32,8 @@ class Shutdown:
         self.closers: list[Callable[[], Awaitable[object]]] = []
 
     def close_at_end(self, close: Callable[[], Awaitable[object]]) -> None:
-        """Call `close` (a client's `aclose`) when the app's lifespan ends."""
+        """Call `close` (a client's `aclose`) when the app's lifespan ends: the last one given
+        first, so that what uses a client (background runs storing their end) ends before it."""
         self.closers.append(close)
 
     def begin(self) -> None:
@@ -79,7 +80,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with shutdown.signals_watched(asyncio.get_running_loop()):
             yield
     finally:
-        for close in shutdown.closers:
+        for close in reversed(shutdown.closers):
             await close()
 
 
