@@ -59,3 +59,23 @@ def test_agents_sdk_runs_tool_loop_against_served_project(
         "message_output_item",
     ]
     assert seen["chat_completions"]["items"] == seen["responses"]["items"]
+
+
+def test_agents_sdk_conversation_session_against_served_project(
+    default_project: Path, default_server: str
+) -> None:
+    """`OpenAIConversationsSession`: the conversation lives on the server, which keeps both
+    turns' items and reads them as the second turn's context."""
+    script = Path(__file__).parent / "agents" / "conversation_session.py"
+    result = with_agents_sdk(
+        default_project, 120, str(script), f"{default_server}/v1", AGENTS_SDK_TOKEN
+    )
+
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert seen["conversation"].startswith("conv_")
+    assert seen["roles"] == ["user", "assistant", "user", "assistant"]
+    assert seen["answers"] == [
+        "This is a mock response. You said: Remember: the code is 7.",
+        "This is a mock response. You said: What is the code?",
+    ]
