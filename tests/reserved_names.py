@@ -12,6 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from extensions.context import reserved_names
+
 RESERVED_FILE = Path(__file__).parents[1] / "extensions" / "reserved_names.txt"
 KINDS = ("command", "distribution", "module")
 
@@ -63,9 +65,8 @@ def installed_names(project: Path) -> set[tuple[str, str]]:
 
 
 def read_reserved(path: Path = RESERVED_FILE) -> set[tuple[str, str]]:
-    lines = path.read_text().splitlines()
-    pairs = [line.split() for line in lines if line.strip() and not line.startswith("#")]
-    return {(kind, name) for kind, name in pairs}
+    """The file's names as the validators read them, as (kind, name)."""
+    return {(kind, name) for kind, names in reserved_names(path).items() for name in names}
 
 
 def write_reserved(names: set[tuple[str, str]], path: Path = RESERVED_FILE) -> None:
