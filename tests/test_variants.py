@@ -153,6 +153,7 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
         "tests/upstreams.py": proxy,
         "tests/raw_upstreams.py": proxy,
         "tests/services/test_upstream_models.py": proxy,
+        "tests/services/test_upstream_tls.py": proxy,
         "tests/services/test_upstream_errors.py": proxy,
         "tests/services/test_upstream_events.py": proxy
         and (chat or completions or responses)
