@@ -1,9 +1,9 @@
 """Routes (ROUTES_FILE): a public model name served by several deployments (failover.py tries
 them in turn for a request).
 
-A request for a model no route names goes to UPSTREAM_BASE_URL as before. The file is read at
-start-up (a wrong one stops it) and again when it changes (a wrong one is logged, and the
-routes in force stay)."""
+A request for a model no route names goes to UPSTREAM_BASE_URL; without one, it gets 404
+`model_not_found`. The file is read at start-up (a wrong one stops it) and again when it
+changes (a wrong one is logged, and the routes in force stay)."""
 
 import logging
 import os
@@ -17,11 +17,12 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings
 
+from ...core.errors import ModelNotFoundError
 from ...core.shutdown import lifespan
 from .balancer import DeploymentState
 from .failover import ActiveDeployment, ActiveRoute, RouteCall
 from .routes_file import Deployment, Route, RoutesFileError, api_key, load_routes
-from .upstream import Upstream
+from .upstream import Upstream, UpstreamSettings
 
 logger = logging.getLogger(__name__)
 # Ids of responses created on a route's deployment that a worker remembers, to read them
@@ -39,12 +40,19 @@ class RoutesSettings(BaseSettings):
 
 class Router:
     """Where each request goes: the routes in force, with one pooled client per distinct
-    deployment, and UPSTREAM_BASE_URL's upstream for other models. `async with router:` opens
-    the clients (the app's lifespan does); a reload adds the clients of new deployments."""
+    deployment, and UPSTREAM_BASE_URL's upstream (if set) for other models. `async with
+    router:` opens the clients (the app's lifespan does); a reload adds the clients of new
+    deployments."""
 
-    def __init__(self, default: Upstream, routes: RoutesSettings) -> None:
-        self.default, self.settings = default, default.settings
+    def __init__(self, settings: UpstreamSettings, routes: RoutesSettings) -> None:
+        self.settings = settings
+        self.default = Upstream(settings) if settings.upstream_base_url is not None else None
         self.path = routes.routes_file
+        if self.default is None and self.path is None:
+            raise SystemExit(
+                "Invalid settings: set UPSTREAM_BASE_URL (one upstream) or ROUTES_FILE "
+                "(routes to several), or both: the gateway has nowhere to send requests."
+            )
         self.routes: dict[str, ActiveRoute] = {}
         self.responses: OrderedDict[str, ActiveDeployment] = OrderedDict()
         self._clients: dict[tuple[object, ...], Upstream] = {}
@@ -56,19 +64,37 @@ class Router:
 
     async def __aenter__(self) -> Self:
         self._open = True
-        for upstream in [self.default, *self._clients.values()]:
+        for upstream in self.upstreams():
             upstream.open()
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         self._open = False
-        for upstream in [self.default, *self._clients.values()]:
+        for upstream in self.upstreams():
             await upstream.__aexit__()
 
+    def upstreams(self) -> list[Upstream]:
+        default = [] if self.default is None else [self.default]
+        return [*default, *self._clients.values()]
+
     def target(self, model: str) -> "Upstream | RouteCall":
-        """Where a request for `model` goes: its route's deployments, or the default upstream."""
+        """Where a request for `model` goes: its route's deployments, or the default upstream
+        (none: 404, as for a model nobody serves)."""
         route = self.route(model)
-        return self.default if route is None else RouteCall(route, self.remember)
+        if route is not None:
+            return RouteCall(route, self.remember)
+        if self.default is None:
+            raise ModelNotFoundError(model)
+        return self.default
+
+    def home(self) -> Upstream:
+        """Where requests that name no model go (conversations, a stored response this worker
+        does not know): UPSTREAM_BASE_URL's upstream, else the first deployment of the routes
+        file's first route."""
+        if self.default is not None:
+            return self.default
+        first_route = next(iter(self.current().values()))
+        return first_route.deployments[0].upstream
 
     def continuing(self, model: str, response_id: str | None) -> "Upstream | RouteCall":
         """Where a request that continues `response_id` (`previous_response_id`) goes: the
@@ -85,9 +111,9 @@ class Router:
 
     def stored(self, response_id: str) -> Upstream:
         """The upstream that keeps a stored response: the deployment that created it, else the
-        default upstream."""
+        home upstream."""
         deployment = self.responses.get(response_id)
-        return self.default if deployment is None else deployment.upstream
+        return self.home() if deployment is None else deployment.upstream
 
     def route(self, model: str) -> ActiveRoute | None:
         """The route of `model` (None: UPSTREAM_BASE_URL's)."""
@@ -116,6 +142,10 @@ class Router:
 
     def _use(self, path: Path) -> None:
         routes = {route.model: self._activate(route) for route in load_routes(path).routes}
+        if not routes and self.default is None:
+            raise RoutesFileError(
+                f"Routes file {path}: routes: none, and no UPSTREAM_BASE_URL to serve requests"
+            )
         for model, route in routes.items():  # a deployment that stays keeps its state
             if (old := self.routes.get(model)) is not None:
                 for name, deployment in route.by_name.items():

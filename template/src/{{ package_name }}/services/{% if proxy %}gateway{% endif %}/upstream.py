@@ -39,8 +39,9 @@ STALE_CONNECTION = "Server disconnected without sending a response."
 
 
 class UpstreamSettings(BaseSettings):
-    # The upstream OpenAI-compatible server, e.g. "http://127.0.0.1:11434/v1" (required).
-    upstream_base_url: AnyHttpUrl
+    # The upstream OpenAI-compatible server, e.g. "http://127.0.0.1:11434/v1": the models
+    # that no route of ROUTES_FILE names (one of the two is required).
+    upstream_base_url: AnyHttpUrl | None = None
     # Sent to the upstream as `Authorization: Bearer <key>`, and nowhere else.
     upstream_api_key: SecretStr | None = None
     # Seconds to connect, to wait for each next byte, and for a whole request.

@@ -1,6 +1,6 @@
-"""The models the gateway exposes: the routes' public names (ROUTES_FILE); MODELS, or else the
-upstream's own list, fetched and kept for MODELS_CACHE_SECONDS; and every alias of
-MODEL_ALIASES."""
+"""The models the gateway exposes: the routes' public names (ROUTES_FILE); and, with
+UPSTREAM_BASE_URL, MODELS or else the upstream's own list, fetched and kept for
+MODELS_CACHE_SECONDS, and every alias of MODEL_ALIASES."""
 
 import logging
 import time
@@ -49,7 +49,7 @@ class UpstreamModelService:
     request to the upstream."""
 
     def __init__(
-        self, upstream: Upstream, settings: CatalogueSettings, router: Router | None = None
+        self, upstream: Upstream | None, settings: CatalogueSettings, router: Router | None = None
     ) -> None:
         self.upstream, self.router = upstream, router
         self.aliases = settings.model_aliases
@@ -80,6 +80,8 @@ class UpstreamModelService:
         return model
 
     async def _catalogue(self) -> dict[str, Model]:
+        if (upstream := self.upstream) is None:  # only routes: they are the whole list
+            return {}
         if self._models is not None and (self._configured or not self._expired()):
             return self._models
         fetches = self._fetches
@@ -87,7 +89,7 @@ class UpstreamModelService:
             if self._fetches == fetches:
                 self._fetches += 1
                 try:
-                    await self._refresh()
+                    await self._refresh(upstream)
                 except OpenAIError as error:
                     self._failure = error
                     raise
@@ -102,9 +104,9 @@ class UpstreamModelService:
     def _expired(self) -> bool:
         return time.monotonic() - self._fetched_at >= self.cache_seconds
 
-    async def _refresh(self) -> None:
+    async def _refresh(self, upstream: Upstream) -> None:
         try:
-            response = await self.upstream.request("GET", "/models")
+            response = await upstream.request("GET", "/models")
             listed = json_object(response).get("data")
             if not isinstance(listed, list):
                 raise UpstreamBadResponseError(response.status_code, response.content)
