@@ -30,6 +30,7 @@ class ActiveDeployment:
     state: DeploymentState
     upstream: Upstream
     model: str  # the upstream's name for the model
+    route: str  # the public name of its route
 
 
 class ActiveRoute:

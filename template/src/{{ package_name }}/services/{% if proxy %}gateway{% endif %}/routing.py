@@ -5,13 +5,14 @@ A request for a model no route names goes to UPSTREAM_BASE_URL; without one, it 
 `model_not_found`. The file is read at start-up (a wrong one stops it) and again when it
 changes (a wrong one is logged, and the routes in force stay)."""
 
+import asyncio
 import logging
 import os
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Self
+from typing import Protocol, Self
 
 from fastapi import FastAPI
 from pydantic import SecretStr
@@ -38,6 +39,15 @@ class RoutesSettings(BaseSettings):
     admin_token: SecretStr | None = None
 
 
+class SharedHomes(Protocol):
+    """Where every replica finds which deployment created a response (Redis): each as
+    `<route>\n<deployment>`."""
+
+    async def put(self, homes: list[tuple[str, str]]) -> None: ...
+
+    async def get(self, response_id: str) -> str | None: ...
+
+
 class Router:
     """Where each request goes: the routes in force, with one pooled client per distinct
     deployment, and UPSTREAM_BASE_URL's upstream (if set) for other models. `async with
@@ -55,6 +65,11 @@ class Router:
             )
         self.routes: dict[str, ActiveRoute] = {}
         self.responses: OrderedDict[str, ActiveDeployment] = OrderedDict()
+        # With REDIS_URL, where responses were created is shared by the replicas (`locate`).
+        self.shared: SharedHomes | None = None
+        self._unshared: list[tuple[str, str]] = []
+        self._sharing: set[asyncio.Task[None]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._clients: dict[tuple[object, ...], Upstream] = {}
         self._open = False
         self._version: tuple[int, int] | None = None
@@ -63,7 +78,7 @@ class Router:
             self._use(self.path)
 
     async def __aenter__(self) -> Self:
-        self._open = True
+        self._open, self._loop = True, asyncio.get_running_loop()
         for upstream in self.upstreams():
             upstream.open()
         return self
@@ -126,10 +141,38 @@ class Router:
         return self.routes
 
     def remember(self, response_id: str, deployment: ActiveDeployment) -> None:
-        """A response created on `deployment`: retrieving it later goes there."""
+        """A response created on `deployment`: retrieving it later goes there. Shared with
+        the other replicas as the answer goes out (from any thread: a large answer is parsed
+        in a worker thread)."""
+        self._keep(response_id, deployment)
+        if self.shared is not None and self._loop is not None:
+            self._unshared.append((response_id, f"{deployment.route}\n{deployment.state.name}"))
+            self._loop.call_soon_threadsafe(self._share)
+
+    async def locate(self, response_id: str | None) -> None:
+        """Learn where a response this worker does not know was created, if another replica
+        shared it; `continuing` and `stored` then send it there."""
+        if response_id is None or self.shared is None or response_id in self.responses:
+            return
+        if (home := await self.shared.get(response_id)) is None:
+            return
+        model, _, name = home.partition("\n")
+        route = self.route(model)
+        if route is not None and (deployment := route.by_name.get(name)) is not None:
+            self._keep(response_id, deployment)
+
+    def _keep(self, response_id: str, deployment: ActiveDeployment) -> None:
         self.responses[response_id] = deployment
         if len(self.responses) > ROUTED_RESPONSES:
             self.responses.popitem(last=False)
+
+    def _share(self) -> None:
+        if self.shared is None or not self._unshared:
+            return
+        homes, self._unshared = self._unshared, []
+        task = asyncio.create_task(self.shared.put(homes))
+        self._sharing.add(task)  # kept until done: the loop holds tasks only weakly
+        task.add_done_callback(self._sharing.discard)
 
     def _reload(self, path: Path) -> None:
         self._version = file_version(path)
@@ -162,6 +205,7 @@ class Router:
                 DeploymentState(name, deployment.weight, deployment.priority),
                 self._client(route, deployment),
                 deployment.model or route.model,
+                route.model,
             )
             for name, deployment in zip(route.deployment_names(), route.deployments, strict=True)
         ]
