@@ -224,6 +224,17 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
         f"{PACKAGE}/services/mock/redis_response_store.py": responses
         and answers["rate_limits"]
         and not proxy,
+        "tests/services/test_redis_background.py": responses
+        and streaming
+        and answers["rate_limits"]
+        and not proxy,
+        f"{PACKAGE}/services/gateway/redis_response_homes.py": proxy
+        and responses
+        and answers["rate_limits"],
+        "tests/api/v1/test_routing_responses_redis.py": proxy
+        and responses
+        and answers["rate_limits"],
+        "tests/api/v1/test_responses_codex_session.py": responses and streaming,
         f"deploy/helm/{SLUG}/Chart.yaml": answers["kubernetes"],
         f"deploy/helm/{SLUG}/values-production.yaml": answers["kubernetes"],
         f"deploy/helm/{SLUG}/templates/deployment.yaml": answers["kubernetes"],
