@@ -8,7 +8,7 @@ changes (a wrong one is logged, and the routes in force stay)."""
 import asyncio
 import logging
 import os
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -67,7 +67,7 @@ class Router:
         self.responses: OrderedDict[str, ActiveDeployment] = OrderedDict()
         # With REDIS_URL, where responses were created is shared by the replicas (`locate`).
         self.shared: SharedHomes | None = None
-        self._unshared: list[tuple[str, str]] = []
+        self._unshared: deque[tuple[str, str]] = deque()  # appended from any thread
         self._sharing: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._clients: dict[tuple[object, ...], Upstream] = {}
@@ -169,7 +169,7 @@ class Router:
     def _share(self) -> None:
         if self.shared is None or not self._unshared:
             return
-        homes, self._unshared = self._unshared, []
+        homes = [self._unshared.popleft() for _ in range(len(self._unshared))]
         task = asyncio.create_task(self.shared.put(homes))
         self._sharing.add(task)  # kept until done: the loop holds tasks only weakly
         task.add_done_callback(self._sharing.discard)
