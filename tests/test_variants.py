@@ -234,6 +234,10 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
         "tests/api/v1/test_routing_responses_redis.py": proxy
         and responses
         and answers["rate_limits"],
+        "tests/api/v1/test_routing_streams_redis.py": proxy
+        and responses
+        and streaming
+        and answers["rate_limits"],
         "tests/api/v1/test_responses_codex_session.py": responses and streaming,
         f"deploy/helm/{SLUG}/Chart.yaml": answers["kubernetes"],
         f"deploy/helm/{SLUG}/values-production.yaml": answers["kubernetes"],
