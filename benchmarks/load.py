@@ -118,7 +118,7 @@ def parse_wrk(output: str) -> Figures:
     """wrk's requests/s, requests, latency percentiles (ms) and failures."""
 
     def milliseconds(percent: str) -> float:
-        match = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)$", output, re.MULTILINE)
+        match = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
         if match is None:
             sys.exit(f"Unexpected wrk output:\n{output}")
         value, unit = float(match[1]), match[2]
