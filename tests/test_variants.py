@@ -141,6 +141,7 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
         "tests/plugins/backend.py": True,
         f"{PACKAGE}/services/gateway/upstream.py": proxy,
         f"{PACKAGE}/services/gateway/upstream_errors.py": proxy,
+        f"{PACKAGE}/services/gateway/upstream_transport.py": proxy,
         f"{PACKAGE}/services/gateway/relay.py": proxy and endpoints != ["models"],
         f"{PACKAGE}/services/gateway/stream_relay.py": proxy
         and (chat or completions or responses)
@@ -155,6 +156,7 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
         "tests/services/test_upstream_models.py": proxy,
         "tests/services/test_upstream_tls.py": proxy,
         "tests/services/test_upstream_errors.py": proxy,
+        "tests/services/test_upstream_transport.py": proxy,
         "tests/services/test_upstream_events.py": proxy
         and (chat or completions or responses)
         and streaming,

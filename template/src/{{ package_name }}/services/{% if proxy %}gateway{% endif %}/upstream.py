@@ -19,6 +19,7 @@ from .upstream_errors import (
     transport_error,
     upstream_error,
 )
+from .upstream_transport import STALE_CONNECTION, AiohttpTransport
 
 # Below uvicorn's 5 s: the pool drops an idle connection before such an upstream closes it.
 KEEPALIVE_EXPIRY = 4.0
@@ -34,8 +35,6 @@ def tls_context() -> ssl.SSLContext:
 
 # httpx2 logs every request at INFO: the access log's line per request is enough.
 logging.getLogger("httpx2").setLevel(logging.WARNING)
-# What httpx2 says when a pooled connection was closed by the server while idle.
-STALE_CONNECTION = "Server disconnected without sending a response."
 
 
 class UpstreamSettings(BaseSettings):
@@ -93,9 +92,11 @@ class Upstream:
                 connect=settings.upstream_connect_timeout,
                 pool=settings.upstream_connect_timeout,
             ),
-            limits=httpx2.Limits(
+            transport=AiohttpTransport(
+                connect_timeout=settings.upstream_connect_timeout,
+                read_timeout=settings.upstream_read_timeout,
+                pool_timeout=settings.upstream_connect_timeout,
                 max_connections=settings.upstream_pool_size,
-                max_keepalive_connections=settings.upstream_pool_size,
                 keepalive_expiry=KEEPALIVE_EXPIRY,
             ),
         )
