@@ -59,8 +59,9 @@ class RequestContextMiddleware:
                 answer = error_response(500, server_error_detail())
                 await answer(scope, receive, send_with_request_id)
             finally:
-                duration_ms = (time.perf_counter() - started) * 1000
-                self._log(scope, status, duration_ms, request_id.decode(), record)
+                if logger.isEnabledFor(logging.INFO):  # a level above INFO: no line to build
+                    duration_ms = (time.perf_counter() - started) * 1000
+                    self._log(scope, status, duration_ms, request_id.decode(), record)
 
     @staticmethod
     def _log(
