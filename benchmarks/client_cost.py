@@ -1,5 +1,6 @@
-"""What the gateway's HTTP client costs by itself: one request at a time to a server, sent
-with `httpx2.AsyncClient` (what the gateway uses) and then written to a plain asyncio socket
+"""What an HTTP client costs by itself: one request at a time to a server, sent with
+`httpx2.AsyncClient` on its own transport (the gateway's client on aiohttp's transport costs
+less: client_choice.py compares them) and then written to a plain asyncio socket
 (the least any client can do), in turns; the p50 and p99 of each, as JSON.
 
 `gateway.py` runs it (through `load.py`) with the rendered project's Python, which has httpx2,

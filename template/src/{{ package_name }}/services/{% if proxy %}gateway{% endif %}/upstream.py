@@ -85,7 +85,6 @@ class Upstream:
             headers["Authorization"] = f"Bearer {settings.upstream_api_key.get_secret_value()}"
         self._client = httpx2.AsyncClient(
             headers=headers,
-            verify=tls_context(),
             # Waiting for a free pooled connection counts like connecting (then 503).
             timeout=httpx2.Timeout(
                 settings.upstream_read_timeout,
@@ -98,6 +97,7 @@ class Upstream:
                 pool_timeout=settings.upstream_connect_timeout,
                 max_connections=settings.upstream_pool_size,
                 keepalive_expiry=KEEPALIVE_EXPIRY,
+                ssl_context=tls_context(),
             ),
         )
 

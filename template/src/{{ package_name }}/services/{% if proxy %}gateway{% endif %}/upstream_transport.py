@@ -4,12 +4,13 @@ fraction of httpx2's own per request (the template's benchmarks/client_choice.py
 
 The rest of the gateway keeps httpx2's requests, responses, decompression and errors: aiohttp's
 errors are raised as httpx2's, and answers are handed over as received (still compressed). As
-httpx2 does, it takes the proxy from HTTPS_PROXY/HTTP_PROXY/NO_PROXY and verifies TLS with
-httpx2's own context (SSL_CERT_FILE, SSL_CERT_DIR); an answer closed before its end closes its
+httpx2 would, it takes the proxy from HTTPS_PROXY/HTTP_PROXY/NO_PROXY and verifies TLS (with
+upstream.py's context, which honours SSL_CERT_FILE); an answer closed before its end closes its
 connection, so the upstream sees the client go.
 """
 
 import functools
+import ssl
 import urllib.request
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
@@ -34,7 +35,9 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
         pool_timeout: float,
         max_connections: int,
         keepalive_expiry: float,
+        ssl_context: ssl.SSLContext,
     ) -> None:
+        self.ssl_context = ssl_context
         self.connect_timeout, self.read_timeout = connect_timeout, read_timeout
         self.pool_timeout, self.keepalive_expiry = pool_timeout, keepalive_expiry
         # The pool's bound, waited for within the pool timeout (then PoolTimeout: 503).
@@ -50,7 +53,7 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
                 connector=aiohttp.TCPConnector(
                     limit=self.max_connections,
                     keepalive_timeout=self.keepalive_expiry,
-                    ssl=httpx2.create_ssl_context(),
+                    ssl=self.ssl_context,
                 ),
                 timeout=aiohttp.ClientTimeout(
                     total=None, sock_connect=self.connect_timeout, sock_read=self.read_timeout
