@@ -14,7 +14,6 @@ import ssl
 import urllib.request
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
-from typing import Any
 
 import aiohttp
 import anyio
@@ -150,7 +149,9 @@ async def _note_connect(
         await trace("connection.connect_tcp.started", {})
 
 
-def _httpx2_error(error: BaseException, request: httpx2.Request, before_answer: bool) -> Any:
+def _httpx2_error(
+    error: BaseException, request: httpx2.Request, before_answer: bool
+) -> httpx2.TransportError:
     """aiohttp's error as the httpx2 error the gateway answers (upstream_errors.py)."""
     message = str(error) or type(error).__name__
     if isinstance(error, aiohttp.ConnectionTimeoutError):
