@@ -185,7 +185,7 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
         f"{PACKAGE}/services/mock/replay.py": endpoints != ["models"],
         f"{PACKAGE}/services/mock/upstream_recording.py": serves_mock_double,
         f"{PACKAGE}/services/gateway/exchange_recording.py": proxy and endpoints != ["models"],
-        "tests/services/test_mock_recording.py": serves_mock_double,
+        "tests/services/test_mock_recording.py": endpoints != ["models"],
         "tests/test_record_replay.py": serves_mock_double,
         "tests/test_gateway_recording.py": proxy and endpoints != ["models"],
         f"{PACKAGE}/api/mock_requests.py": serves_mock_double,
