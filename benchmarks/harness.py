@@ -1,6 +1,7 @@
 """The benchmark's shared parts: rendering a project, the servers under load (`Target`) and
 serving them pinned to the server CPU."""
 
+import argparse
 import contextlib
 import os
 import re
@@ -8,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Iterator
@@ -68,6 +70,27 @@ def render_project(destination: Path, data: dict[str, str], what: str) -> Path:
     )
     subprocess.run(["uv", "sync", "--quiet"], cwd=destination, env=project_env(), check=True)
     return destination
+
+
+def run_in_default_project(doc: str, script: str, rounds: int) -> None:
+    """The entry point of a benchmark whose timing runs in a rendered project's environment:
+    `script` (beside this file) with the project's package and `--rounds`, in `--project` or in
+    a default project rendered for the run; its output is this run's, and its exit status."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--project", type=Path, help="a rendered project (default: render one)")
+    parser.add_argument("--rounds", type=int, default=rounds)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        project = args.project or render_project(
+            Path(scratch) / "project", {"project_name": "Bench API"}, "the default project"
+        )
+        package = next((project / "src").iterdir()).name
+        python = str(project / ".venv" / "bin" / "python")
+        timing = [python, str(Path(__file__).parent / script), package, str(args.rounds)]
+        result = subprocess.run(timing, env=project_env(), capture_output=True, text=True)
+        sys.stdout.write(result.stdout)
+        sys.stderr.write(result.stderr)
+        sys.exit(result.returncode)
 
 
 def served_app(name: str, python: str, app: str, capture: Path) -> Target:

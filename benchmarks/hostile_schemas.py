@@ -12,34 +12,7 @@ ordinary schema (a Pydantic model of 11 fields) timed in the same run. The issue
 environment (schema_timing.py).
 """
 
-import argparse
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
-
-from harness import project_env, render_project
-
-HERE = Path(__file__).parent
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--project", type=Path, help="a rendered project (default: render one)")
-    parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
-        project = args.project or render_project(
-            Path(scratch) / "project", {"project_name": "Bench API"}, "the default project"
-        )
-        package = next((project / "src").iterdir()).name
-        python = str(project / ".venv" / "bin" / "python")
-        timing = [python, str(HERE / "schema_timing.py"), package, str(args.rounds)]
-        result = subprocess.run(timing, env=project_env(), capture_output=True, text=True)
-        sys.stdout.write(result.stdout)
-        sys.stderr.write(result.stderr)
-        sys.exit(result.returncode)
-
+from harness import run_in_default_project
 
 if __name__ == "__main__":
-    main()
+    run_in_default_project(__doc__, "schema_timing.py", rounds=5)
