@@ -146,6 +146,18 @@ def default_server(default_project: Path) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def default_gateway(copie_session: Copie, default_server: str) -> Iterator[str]:
+    """A gateway project (the default one, but `backend=openai_proxy`) served in front of the
+    default server until the session ends, for the agents' token; yields its base URL."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        set_git_identity(monkeypatch)
+        project = render(copie_session, backend="openai_proxy")
+    upstream = {"UPSTREAM_BASE_URL": f"{default_server}/v1", "UPSTREAM_API_KEY": AGENTS_SDK_TOKEN}
+    with serve(project, {"API_AUTH_TOKENS": AGENTS_SDK_TOKEN, **upstream}) as url:
+        yield url
+
+
 def rendered_files(project_dir: Path) -> set[str]:
     """Paths of the rendered files, relative to the project, without git and tool output."""
     ignored = {".git", ".venv", ".mypy_cache", ".pytest_cache", ".ruff_cache", "__pycache__"}

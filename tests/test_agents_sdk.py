@@ -1,10 +1,12 @@
 """The OpenAI Agents SDK (`openai-agents`) against a served default project: a multi-turn
 function-tool loop over the Responses API and chat completions, streamed and not, with no
-setting changed. Skipped, saying why, where the SDK cannot be installed; in CI that fails it."""
+setting changed; and a session kept in the Conversations API, there and through a gateway. Skipped, saying why, where the SDK cannot be installed; in CI that fails it."""
 
 import json
 import subprocess
 from pathlib import Path
+
+import pytest
 
 from .conftest import AGENTS_SDK_TOKEN, SHARES_DEFAULT_PROJECT, project_env, skip_unless_ci
 
@@ -61,15 +63,16 @@ def test_agents_sdk_runs_tool_loop_against_served_project(
     assert seen["chat_completions"]["items"] == seen["responses"]["items"]
 
 
+@pytest.mark.parametrize("served", ["default_server", "default_gateway"])
 def test_agents_sdk_conversation_session_against_served_project(
-    default_project: Path, default_server: str
+    default_project: Path, served: str, request: pytest.FixtureRequest
 ) -> None:
     """`OpenAIConversationsSession`: the conversation lives on the server, which keeps both
-    turns' items and reads them as the second turn's context."""
+    turns' items and reads them as the second turn's context; the same through a gateway
+    project in front of it, which relays the Conversations API."""
+    url = request.getfixturevalue(served)
     script = Path(__file__).parent / "agents" / "conversation_session.py"
-    result = with_agents_sdk(
-        default_project, 120, str(script), f"{default_server}/v1", AGENTS_SDK_TOKEN
-    )
+    result = with_agents_sdk(default_project, 120, str(script), f"{url}/v1", AGENTS_SDK_TOKEN)
 
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout)
