@@ -1,6 +1,7 @@
 """The OpenAI Agents SDK (`openai-agents`) against a served default project: a multi-turn
 function-tool loop over the Responses API and chat completions, streamed and not, with no
-setting changed; and a session kept in the Conversations API, there and through a gateway. Skipped, saying why, where the SDK cannot be installed; in CI that fails it."""
+setting changed; and a session kept in the Conversations API, there and through a gateway.
+Skipped, saying why, where the SDK cannot be installed; in CI that fails it."""
 
 import json
 import subprocess
