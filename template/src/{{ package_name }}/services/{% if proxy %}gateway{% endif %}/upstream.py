@@ -85,12 +85,8 @@ class Upstream:
             headers["Authorization"] = f"Bearer {settings.upstream_api_key.get_secret_value()}"
         self._client = httpx2.AsyncClient(
             headers=headers,
-            # Waiting for a free pooled connection counts like connecting (then 503).
-            timeout=httpx2.Timeout(
-                settings.upstream_read_timeout,
-                connect=settings.upstream_connect_timeout,
-                pool=settings.upstream_connect_timeout,
-            ),
+            # The transport keeps the timeouts (httpx2's own would not reach it). Waiting for
+            # a free pooled connection counts like connecting (then 503).
             transport=AiohttpTransport(
                 connect_timeout=settings.upstream_connect_timeout,
                 read_timeout=settings.upstream_read_timeout,
