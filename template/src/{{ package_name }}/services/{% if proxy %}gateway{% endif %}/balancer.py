@@ -1,6 +1,6 @@
 """Which deployments of a route to try, in which order: the lowest priority group first,
 weighted random within it, deployments in cooldown skipped. Plain state with the time passed
-in (anyio.current_time() in the gateway), so that it is tested without servers."""
+in (time.monotonic() in the gateway), so that it is tested without servers."""
 
 import random
 from collections import deque

@@ -2,11 +2,10 @@
 before anything was sent to the client, on the failures the route names."""
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-import anyio
 
 from ...core.errors import OpenAIError
 from ...core.telemetry import UpstreamAttempt, note_upstream
@@ -64,7 +63,7 @@ class RouteCall:
 
     async def attempt[T](self, body: bytes | None, send: Send[T]) -> T:
         route = self.route.route
-        now = anyio.current_time()
+        now = time.monotonic()
         if self.pinned is not None:
             order = [self.pinned]
         else:
@@ -74,7 +73,7 @@ class RouteCall:
             last = number == len(order)
             state = deployment.state
             state.in_flight += 1
-            started = anyio.current_time()
+            started = time.monotonic()
             try:
                 first_token = None if last else route.timeouts.first_token
                 result = await send(
@@ -84,7 +83,7 @@ class RouteCall:
                 kind = failure(error)
                 reason = "first_token" if isinstance(error, FirstTokenTimeoutError) else str(kind)
                 fails_over = kind in route.fail_over_on
-                now = anyio.current_time()
+                now = time.monotonic()
                 rests = fails_over and self.route.balancer.failed(
                     state, now, reason, retry_after(error)
                 )
@@ -97,7 +96,7 @@ class RouteCall:
                 state.in_flight -= 1
             self.route.balancer.succeeded(state)
             self.answered = deployment
-            self._note(deployment, "ok", anyio.current_time() - started, False)
+            self._note(deployment, "ok", time.monotonic() - started, False)
             return result
         raise AssertionError("a route has a deployment to try")  # pragma: no cover
 

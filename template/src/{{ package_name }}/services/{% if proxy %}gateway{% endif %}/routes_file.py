@@ -175,3 +175,12 @@ def schema_json() -> str:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.stdout.write(schema_json())
+
+
+def file_version(path: Path) -> tuple[int, int] | None:
+    """What tells that the file changed: its modification time and size (None: unreadable)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size

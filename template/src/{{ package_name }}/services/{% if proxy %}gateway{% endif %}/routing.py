@@ -3,11 +3,11 @@ them in turn for a request).
 
 A request for a model no route names goes to UPSTREAM_BASE_URL; without one, it gets 404
 `model_not_found`. The file is read at start-up (a wrong one stops it) and again when it
-changes (a wrong one is logged, and the routes in force stay)."""
+changes (looked at once a second; a wrong one is logged, and the routes in force stay)."""
 
 import asyncio
 import logging
-import os
+import time
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,7 +22,7 @@ from ...core.errors import ModelNotFoundError
 from ...core.shutdown import lifespan
 from .balancer import DeploymentState
 from .failover import ActiveDeployment, ActiveRoute, RouteCall
-from .routes_file import Deployment, Route, RoutesFileError, api_key, load_routes
+from .routes_file import Deployment, Route, RoutesFileError, api_key, file_version, load_routes
 from .upstream import Upstream, UpstreamSettings
 
 logger = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ ROUTED_RESPONSES = 10_000
 
 class RoutesSettings(BaseSettings):
     # A YAML (or JSON) file of routes: public model names each served by several deployments,
-    # with priorities, weights, failover and cooldowns; re-read when it changes.
+    # with priorities, weights, failover and cooldowns; re-read within a second of a change.
     routes_file: Path | None = None
     # Bearer token of GET /admin/upstreams (each deployment's state); unset: no such route.
     admin_token: SecretStr | None = None
@@ -73,6 +73,9 @@ class Router:
         self._clients: dict[tuple[object, ...], Upstream] = {}
         self._open = False
         self._version: tuple[int, int] | None = None
+        # Seconds between two looks at the file for a change (not one per request: a stat call).
+        self.check_seconds = 1.0
+        self._next_check = 0.0  # time.monotonic() of the next look
         if self.path is not None:
             self._version = file_version(self.path)
             self._use(self.path)
@@ -135,9 +138,11 @@ class Router:
         return self.current().get(model)
 
     def current(self) -> dict[str, ActiveRoute]:
-        """The routes in force, the file read again if it changed."""
-        if self.path is not None and file_version(self.path) != self._version:
-            self._reload(self.path)
+        """The routes in force, the file read again if it changed (looked at once a second)."""
+        if self.path is not None and (now := time.monotonic()) >= self._next_check:
+            self._next_check = now + self.check_seconds
+            if file_version(self.path) != self._version:
+                self._reload(self.path)
         return self.routes
 
     def remember(self, response_id: str, deployment: ActiveDeployment) -> None:
@@ -231,14 +236,6 @@ class Router:
             if self._open:
                 upstream.open()
         return upstream
-
-
-def file_version(path: Path) -> tuple[int, int] | None:
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return stat.st_mtime_ns, stat.st_size
 
 
 @asynccontextmanager
