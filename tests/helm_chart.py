@@ -63,6 +63,21 @@ def check_deployment(deployment: Manifest, values: dict[str, Any]) -> None:
     assert "replicas" not in deployment["spec"]  # the autoscaler sets it
 
 
+def check_files(chart: Path) -> None:
+    """`files` become a ConfigMap mounted read-only at `filesPath`, where a setting finds them."""
+    routes = "routes:\n  - model: chat\n"
+    values = {"files": {"routes.yaml": routes}, "config": {"ROUTES_FILE": "/etc/app/routes.yaml"}}
+    manifests = render(chart, {**values, "filesPath": "/etc/app"})
+    assert manifests["ConfigMap"]["data"] == {"routes.yaml": routes}
+    pod = manifests["Deployment"]["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    mounts = {mount["name"]: mount for mount in container["volumeMounts"]}
+    assert mounts["files"] == {"name": "files", "mountPath": "/etc/app", "readOnly": True}
+    volumes = {volume["name"]: volume for volume in pod["volumes"]}
+    assert volumes["files"]["configMap"]["name"] == manifests["ConfigMap"]["metadata"]["name"]
+    assert env_of(container)["ROUTES_FILE"] == "/etc/app/routes.yaml"
+
+
 def check_chart(chart: Path, rate_limits: bool) -> None:
     """Lint and render the chart with its defaults and with values-production.yaml."""
     report = helm.lint(str(chart))
@@ -82,6 +97,7 @@ def check_chart(chart: Path, rate_limits: bool) -> None:
     assert defaults["PodDisruptionBudget"]["spec"]["minAvailable"] == 1
     assert defaults["Service"]["spec"]["ports"][0]["targetPort"] == "http"
     assert defaults["Service"]["spec"]["sessionAffinity"] == "None"
+    check_files(chart)
     sticky = render(chart, {"service": {"sessionAffinity": "ClientIP"}})["Service"]["spec"]
     assert sticky["sessionAffinityConfig"] == {"clientIP": {"timeoutSeconds": 10800}}
 
