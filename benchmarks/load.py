@@ -30,10 +30,16 @@ class LoadDriver:
     """Sends the benchmark requests from CPU 1: wrk (plain, if given) or scripts/loadtest.py."""
 
     def __init__(
-        self, project: Path, python: str, scratch: Path, wrk: str | None, args: argparse.Namespace
+        self,
+        project: Path,
+        python: str,
+        scratch: Path,
+        wrk: str | None,
+        args: argparse.Namespace,
+        model: str = "mock-model",
     ) -> None:
         self.project, self.python, self.scratch, self.wrk = project, python, scratch, wrk
-        self.connections, self.streams = args.connections, args.streams
+        self.connections, self.streams, self.model = args.connections, args.streams, model
         if wrk:
             body_file = scratch / "plain.json"
             body_file.write_bytes(self.body(PLAIN_PROMPT_WORDS, stream=False))
@@ -44,7 +50,8 @@ class LoadDriver:
         """loadtest.py's request, so that every tool sends the same bytes."""
         code = (
             "import sys, loadtest; sys.stdout.buffer.write(loadtest.request_body("
-            f"loadtest.LoadConfig(prompt_words={prompt_words}, stream={stream})))"
+            f"loadtest.LoadConfig(prompt_words={prompt_words}, stream={stream}, "
+            f"model={self.model!r})))"
         )
         env = {**project_env(), "PYTHONPATH": str(self.project / "scripts")}
         return subprocess.run(
@@ -87,7 +94,7 @@ class LoadDriver:
 
     def _loadtest(self, target: Target, args: list[str]) -> Figures:
         argv = [self.python, str(self.project / "scripts" / "loadtest.py"), "--json"]
-        argv += ["--base-url", f"{target.url}/v1", "--token", TOKEN, *args]
+        argv += ["--base-url", f"{target.url}/v1", "--token", TOKEN, "--model", self.model, *args]
         output = run_on_client_cpu(argv)
         report = json.loads(output)
         errors = sum(report.pop("errors").values())

@@ -18,7 +18,8 @@ its memory after `--memory-requests` requests.
 
 This file is the runner: arguments, the rendered project, the generated server, the report.
 Each measurement is a module with one function the runner calls: plain.py and stream.py (the
-server against its ceilings, one table, comparison.py), memory.py, gateway.py and metrics.py.
+server against its ceilings, one table, comparison.py), original.py (side by side with the
+original blueprint), memory.py, gateway.py and metrics.py.
 harness.py renders and serves, load.py sends the load; ceilings.py and client_cost.py run in
 the rendered project's environment.
 """
@@ -40,6 +41,7 @@ import comparison
 import gateway
 import memory
 import metrics
+import original
 import plain
 import stream
 from harness import (
@@ -66,8 +68,11 @@ def main() -> int:
     parser.add_argument("--no-wrk", action="store_true", help="use loadtest.py for all load")
     parser.add_argument(
         "--modes",
-        default="plain,stream,metrics,gateway,routing",
-        help="what to measure (plain,stream,metrics,gateway,routing: with gateway)",
+        default="plain,stream,metrics,gateway,routing,original",
+        help="what to measure (plain,stream,metrics,gateway,routing: with gateway,original)",
+    )
+    parser.add_argument(
+        "--original", help="a clone of karolow/openai-api-blueprint (default: from GitHub)"
     )
     args = parser.parse_args()
     if len(os.sched_getaffinity(0)) < 2 or not shutil.which("taskset"):
@@ -83,6 +88,7 @@ def main() -> int:
         package = next((project / "src").iterdir()).name
         modes = args.modes.split(",")
         log = (scratch / "servers.log").open("wb")
+        blueprint = original.checkout(scratch, args.original) if "original" in modes else None
         server = Target("generated server", [python, "-m", package], SERVER_ENV)
         capture = scratch / "capture.json"
         load = LoadDriver(project, python, scratch, wrk, args)
@@ -103,12 +109,18 @@ def main() -> int:
             measured = [figures for runs in server.runs.values() for figures in runs]
             sent = sum(int(figures["requests"]) for figures in warm_up + measured)
             memory_report = memory.measure(load, server, rss_warm, sent, args)
+            original_report = None
+            if blueprint is not None:
+                original_report = original.measure(load, server, blueprint, scratch, log, args)
             if "gateway" in modes or "routing" in modes:
                 gateway_report = gateway.measure(load, server, scratch, log, args)
         print(machine(python, wrk, load_before, os.getloadavg(), time.time() - started))
         print()
         print(comparison.table(sections))
         print()
+        if original_report is not None:
+            print(original_report)
+            print()
         if gateway_report is not None:
             print(gateway_report)
             print()
