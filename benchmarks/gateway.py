@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+import memory
 import routing
-from harness import TOKEN, Figures, Target, render_project, serving
+from harness import TOKEN, Figures, Target, render_project, resident_kib, serving
 from load import LoadDriver
 
 CONCURRENCIES = (1, 32)
@@ -31,6 +32,10 @@ class GatewayRuns:
 
     def add(self, name: str, mode: str, concurrency: int, figures: Figures) -> None:
         self.runs.setdefault((name, mode, concurrency), []).append(figures)
+
+    def of(self, name: str) -> list[Figures]:
+        """Every run of the target `name`."""
+        return [figures for key, runs in self.runs.items() if key[0] == name for figures in runs]
 
     def best(self, name: str, mode: str, concurrency: int) -> Figures:
         # The fastest run: on a shared machine, noise only ever slows a run down.
@@ -51,13 +56,17 @@ def measure(
     package = next((project / "src").iterdir()).name
     gateway = Target("gateway", [python, "-m", package], gateway_env(upstream.url, TOKEN))
     with serving(gateway, log):
+        load.run(gateway, 2.0, 8, False)  # warm-up, before the memory baseline
+        rss_warm = resident_kib(gateway)
         runs = measure_through(load, upstream, gateway, args)
+        sent = sum(int(figures["requests"]) for figures in runs.of(gateway.name))
+        growth = memory.measure(load, gateway, rss_warm, sent, args)
         routed = ""
         if "routing" in args.modes.split(","):  # in the same run, against the same gateway
             routed = "\n\n" + routing.measure(
                 load, gateway, upstream.url, TOKEN, scratch, log, args
             )
-    return table(runs, upstream.name, gateway.name) + routed
+    return table(runs, upstream.name, gateway.name) + "\n\n" + growth + routed
 
 
 def gateway_env(upstream_url: str, token: str) -> dict[str, str]:

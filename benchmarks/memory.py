@@ -1,5 +1,6 @@
-"""Resident memory: the generated server's after warm-up against its after `--memory-requests`
-plain requests in all (those of the warm-up and the measured runs count)."""
+"""Resident memory: a server's (the generated one, the gateway) after warm-up against its after
+`--memory-requests` requests in all (those of the warm-up and the measured runs count; the
+rest are plain)."""
 
 import argparse
 import sys
@@ -17,6 +18,6 @@ def measure(
     rss_after = resident_kib(server)
     growth = (rss_after - rss_warm) / rss_warm
     return (
-        f"Resident memory of the generated server: {rss_warm / 1024:.1f} MiB after warm-up, "
+        f"Resident memory of the {server.name}: {rss_warm / 1024:.1f} MiB after warm-up, "
         f"{rss_after / 1024:.1f} MiB after {sent:,} requests ({growth:+.1%})."
     )
