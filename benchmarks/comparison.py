@@ -49,11 +49,13 @@ def section(
     lines = []
     for label, key, spec in rows:
         ratio = ours[key] / top[key] if top[key] else float("nan")
-        middle = "-"
+        middle, to_floor = "-", "-"
         if reference is not None:
             middle = f"{reference[key]:{spec}} ({reference[key] / top[key]:.2f}x)"
+            to_floor = f"{ours[key] / reference[key]:.2f}x" if reference[key] else "-"
         lines.append(
-            f"| {label} | {top[key]:{spec}} | {middle} | {ours[key]:{spec}} | {ratio:.2f}x |"
+            f"| {label} | {top[key]:{spec}} | {middle} | {ours[key]:{spec}} | {ratio:.2f}x "
+            f"| {to_floor} |"
         )
     targets = [ceiling, server] + ([floor] if floor is not None else [])
     failures = sum(figures["errors"] for target in targets for figures in target.runs[mode])
@@ -63,8 +65,9 @@ def section(
 def table(sections: list[Section]) -> str:
     """One Markdown table of the measured modes' sections."""
     lines = [
-        "| Measure | Ceiling | FastAPI floor | Generated server | Server / ceiling |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| Measure | Ceiling | FastAPI floor | Generated server | Server / ceiling "
+        "| Server / floor |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for part in sections:
         lines += part.lines

@@ -43,6 +43,7 @@ import memory
 import metrics
 import original
 import plain
+import readme
 import stream
 from harness import (
     CLIENT_CPU,
@@ -66,6 +67,11 @@ def main() -> int:
     parser.add_argument("--memory-requests", type=int, default=100_000)
     parser.add_argument("--project", type=Path, help="reuse this rendered project")
     parser.add_argument("--no-wrk", action="store_true", help="use loadtest.py for all load")
+    parser.add_argument(
+        "--write-readme",
+        action="store_true",
+        help="also write the tables into README.md's benchmark blocks (readme.py)",
+    )
     parser.add_argument(
         "--modes",
         default="plain,stream,metrics,gateway,routing,original",
@@ -114,7 +120,8 @@ def main() -> int:
                 original_report = original.measure(load, server, blueprint, scratch, log, args)
             if "gateway" in modes or "routing" in modes:
                 gateway_report = gateway.measure(load, server, scratch, log, args)
-        print(machine(python, wrk, load_before, os.getloadavg(), time.time() - started))
+        measured_on = machine(python, wrk, load_before, os.getloadavg(), time.time() - started)
+        print(measured_on)
         print()
         print(comparison.table(sections))
         print()
@@ -125,6 +132,13 @@ def main() -> int:
             print(gateway_report)
             print()
         print(memory_report)
+        if args.write_readme:
+            heading = f"{run_line()}\n{measured_on}\n\n"
+            blocks = {"gateway": heading + gateway_report} if gateway_report else {}
+            if sections:
+                blocks["mock"] = f"{heading}{comparison.table(sections)}\n\n{memory_report}"
+            readme.write_blocks(blocks)
+            print(f"\nWrote {', '.join(blocks)} into {readme.README}", file=sys.stderr)
         if "metrics" in modes:
             print()
             print(metrics.measure(server.argv, load, log, args))
@@ -155,6 +169,12 @@ def capture_answers(base_url: str, load: LoadDriver) -> dict[str, object]:
         "plain": {"content_type": content_type, "body": body.decode()},
         "stream": {"events": events},
     }
+
+
+def run_line() -> str:
+    """The command and date of this run, for the figures it published."""
+    command = " ".join(["uv run benchmarks/run.py", *sys.argv[1:]])
+    return f"Measured with `{command}` on {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC."
 
 
 def machine(
