@@ -136,7 +136,8 @@ def main() -> int:
             heading = f"{run_line()}\n{measured_on}\n\n"
             blocks = {"gateway": heading + gateway_report} if gateway_report else {}
             if sections:
-                blocks["mock"] = f"{heading}{comparison.table(sections)}\n\n{memory_report}"
+                reports = [comparison.table(sections), original_report, memory_report]
+                blocks["mock"] = heading + "\n\n".join(filter(None, reports))
             readme.write_blocks(blocks)
             print(f"\nWrote {', '.join(blocks)} into {readme.README}", file=sys.stderr)
         if "metrics" in modes:
