@@ -133,7 +133,8 @@ def main() -> int:
             print()
         print(memory_report)
         if args.write_readme:
-            heading = f"{run_line()}\n{measured_on}\n\n"
+            machine_list = "\n".join(f"- {line}" for line in measured_on.splitlines())
+            heading = f"{run_line()}\n\n{machine_list}\n\n"
             blocks = {"gateway": heading + gateway_report} if gateway_report else {}
             if sections:
                 reports = [comparison.table(sections), original_report, memory_report]
