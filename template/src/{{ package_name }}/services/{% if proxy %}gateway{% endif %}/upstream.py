@@ -2,7 +2,6 @@
 (upstream_errors.py has what it answers when the upstream fails)."""
 
 import functools
-import logging
 import ssl
 from collections.abc import Awaitable, Callable
 from typing import Self
@@ -19,7 +18,7 @@ from .upstream_errors import (
     transport_error,
     upstream_error,
 )
-from .upstream_transport import STALE_CONNECTION, AiohttpTransport
+from .upstream_transport import UpstreamClient, UpstreamResponse
 
 # Below uvicorn's 5 s: the pool drops an idle connection before such an upstream closes it.
 KEEPALIVE_EXPIRY = 4.0
@@ -31,10 +30,6 @@ def tls_context() -> ssl.SSLContext:
     certificates, or SSL_CERT_FILE). Loading them takes about 50 ms, so a process does it once
     rather than per client: per deployment of a route, and per app in the tests."""
     return httpx2.create_ssl_context()
-
-
-# httpx2 logs every request at INFO: the access log's line per request is enough.
-logging.getLogger("httpx2").setLevel(logging.WARNING)
 
 
 class UpstreamSettings(BaseSettings):
@@ -72,7 +67,7 @@ class Upstream:
         self.max_body_bytes = settings.upstream_max_body_bytes
         self.max_event_bytes = settings.upstream_max_event_bytes
         self.settings = settings
-        self._client: httpx2.AsyncClient | None = None
+        self._client: UpstreamClient | None = None
 
     async def __aenter__(self) -> Self:
         self.open()
@@ -83,18 +78,16 @@ class Upstream:
         headers = {}
         if settings.upstream_api_key is not None:
             headers["Authorization"] = f"Bearer {settings.upstream_api_key.get_secret_value()}"
-        self._client = httpx2.AsyncClient(
-            headers=headers,
-            # The transport keeps the timeouts (httpx2's own would not reach it). Waiting for
-            # a free pooled connection counts like connecting (then 503).
-            transport=AiohttpTransport(
-                connect_timeout=settings.upstream_connect_timeout,
-                read_timeout=settings.upstream_read_timeout,
-                pool_timeout=settings.upstream_connect_timeout,
-                max_connections=settings.upstream_pool_size,
-                keepalive_expiry=KEEPALIVE_EXPIRY,
-                ssl_context=tls_context(),
-            ),
+        self._client = UpstreamClient(
+            self.base_url,
+            headers,
+            connect_timeout=settings.upstream_connect_timeout,
+            read_timeout=settings.upstream_read_timeout,
+            # Waiting for a free pooled connection counts like connecting (then 503).
+            pool_timeout=settings.upstream_connect_timeout,
+            max_connections=settings.upstream_pool_size,
+            keepalive_expiry=KEEPALIVE_EXPIRY,
+            ssl_context=tls_context(),
         )
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -115,7 +108,7 @@ class Upstream:
         """A response created here (a route's keeps where, to read it there later)."""
 
     @property
-    def client(self) -> httpx2.AsyncClient:
+    def client(self) -> UpstreamClient:
         if self._client is None:
             raise RuntimeError("The upstream client is not open: run the app's lifespan.")
         return self._client
@@ -137,12 +130,12 @@ class Upstream:
             raise upstream_error(answer)
         return answer
 
-    async def read(self, response: httpx2.Response) -> UpstreamAnswer:
+    async def read(self, response: UpstreamResponse) -> UpstreamAnswer:
         """Read an answer's body, decompressed, and close it: 502 past UPSTREAM_MAX_BODY_BYTES,
         without reading further."""
         parts, size = [], 0
         try:
-            async for part in response.aiter_bytes():  # at most 1 MiB each, even inflated
+            async for part in response.aiter_bytes():  # bounded pieces, even inflated
                 size += len(part)
                 if size > self.max_body_bytes:
                     raise UpstreamTooLargeError("an answer", "UPSTREAM_MAX_BODY_BYTES")
@@ -157,28 +150,10 @@ class Upstream:
 
     async def send(
         self, method: str, path: str, body: bytes | None, request_id: str | None
-    ) -> httpx2.Response:
+    ) -> UpstreamResponse:
         """Send a request and return as soon as the answer's status and headers are in; the
         caller reads the body and closes the response."""
         headers = {"Content-Type": "application/json"} if body is not None else {}
         if request_id:
             headers["X-Request-Id"] = request_id
-        request = self.client.build_request(
-            method, self.base_url + path, content=body, headers=headers
-        )
-        connected = False
-
-        async def note_connect(event: str, info: object) -> None:
-            nonlocal connected
-            connected = connected or event == "connection.connect_tcp.started"
-
-        request.extensions["trace"] = note_connect
-        try:
-            return await self.client.send(request, stream=True)
-        except httpx2.RemoteProtocolError as error:
-            # The upstream closed a pooled connection while it was idle, as this request went
-            # out on it: once, on a fresh connection. Not when the request had a connection of
-            # its own, which the upstream may have read (a POST must not run twice).
-            if str(error) != STALE_CONNECTION or connected:
-                raise
-            return await self.client.send(request, stream=True)
+        return await self.client.send(method, path, body, headers)

@@ -3,6 +3,7 @@ what the gateway passes back to clients of the upstream's answers."""
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +24,7 @@ class UpstreamAnswer:
     """An upstream answer with its body, read whole (within UPSTREAM_MAX_BODY_BYTES)."""
 
     status_code: int
-    headers: httpx2.Headers
+    headers: Mapping[str, str]
     content: bytes
 
 
@@ -134,12 +135,12 @@ def transport_error(error: httpx2.RequestError) -> OpenAIError:
     return UpstreamUndecodableError(error)
 
 
-def passed_back_headers(headers: httpx2.Headers) -> dict[str, str]:
+def passed_back_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """The upstream's rate-limit and timing headers, for the client. A value that is not
     printable ASCII is left out: it cannot be sent on as latin-1, and no client reads one."""
     return {
         name: value
-        for name, value in headers.items()
+        for name, value in ((name.lower(), value) for name, value in headers.items())
         if (name in PASSED_BACK_HEADERS or name.startswith(PASSED_BACK_PREFIX))
         and value.isascii()
         and value.isprintable()

@@ -1,34 +1,36 @@
-"""httpx2's client on aiohttp's connections: `AiohttpTransport` sends the requests of an
-`httpx2.AsyncClient` with an aiohttp session, whose connection pool and C HTTP parser cost a
-fraction of httpx2's own per request (the template's benchmarks/client_choice.py).
+"""The gateway's HTTP client for an upstream: one pooled aiohttp session, used directly. Its
+connection pool and C HTTP parser cost a fraction of httpx2's per request, and without
+httpx2's request and response objects on top a relayed request costs about half as much
+again (the template's benchmarks/client_choice.py and request_cost.py).
 
-The rest of the gateway keeps httpx2's requests, responses, decompression and errors: aiohttp's
-errors are raised as httpx2's, and answers are handed over as received (still compressed). As
-httpx2 would, it takes the proxy from HTTPS_PROXY/HTTP_PROXY/NO_PROXY and verifies TLS (with
-upstream.py's context, which honours SSL_CERT_FILE); an answer closed before its end closes its
-connection, so the upstream sees the client go.
+Failures are raised as httpx2's exceptions, the taxonomy upstream_errors.py answers from.
+As httpx2 would, it takes the proxy from HTTPS_PROXY/HTTP_PROXY/NO_PROXY, verifies TLS (with
+upstream.py's context, which honours SSL_CERT_FILE) and decompresses answers (in bounded
+pieces); an answer closed before its end closes its connection, so the upstream sees the
+client go.
 """
 
 import functools
 import ssl
+import urllib.parse
 import urllib.request
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from types import SimpleNamespace
 
 import aiohttp
 import anyio
 import httpx2
-
-# What httpx2 says when a pooled connection was closed by the server while idle (upstream.py
-# tries such a request once more).
-STALE_CONNECTION = "Server disconnected without sending a response."
+from aiohttp.http_exceptions import ContentEncodingError
 
 
-class AiohttpTransport(httpx2.AsyncBaseTransport):
-    """Sends httpx2's requests with one pooled aiohttp session (opened on the first)."""
+class UpstreamClient:
+    """Sends requests to one upstream (`base_url`) with a pooled aiohttp session (opened on
+    the first request, inside the event loop)."""
 
     def __init__(
         self,
+        base_url: str,
+        headers: Mapping[str, str],
         connect_timeout: float,
         read_timeout: float,
         pool_timeout: float,
@@ -36,7 +38,9 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
         keepalive_expiry: float,
         ssl_context: ssl.SSLContext,
     ) -> None:
-        self.ssl_context = ssl_context
+        self.base_url, self.headers, self.ssl_context = base_url, dict(headers), ssl_context
+        url = urllib.parse.urlsplit(base_url)
+        self.proxy = proxy_for(url.scheme, url.hostname or "")
         self.connect_timeout, self.read_timeout = connect_timeout, read_timeout
         self.pool_timeout, self.keepalive_expiry = pool_timeout, keepalive_expiry
         # The pool's bound, waited for within the pool timeout (then PoolTimeout: 503).
@@ -49,6 +53,7 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
             tracing = aiohttp.TraceConfig()
             tracing.on_connection_create_start.append(_note_connect)
             self._session = aiohttp.ClientSession(
+                headers=self.headers,
                 connector=aiohttp.TCPConnector(
                     limit=self.max_connections,
                     keepalive_timeout=self.keepalive_expiry,
@@ -60,46 +65,60 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
                 # Not aiohttp's trust_env: it reads the proxy variables and ~/.netrc (in a
                 # thread) on every request; `proxy_for` reads the variables once per host.
                 trust_env=False,
-                auto_decompress=False,  # httpx2 decompresses, bounded (Upstream.read)
-                skip_auto_headers=("User-Agent", "Accept-Encoding", "Accept"),  # httpx2's
                 trace_configs=[tracing],
             )
         return self._session
 
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        body = await request.aread()
+    async def send(
+        self, method: str, path: str, body: bytes | None, headers: Mapping[str, str]
+    ) -> "UpstreamResponse":
+        """Send a request; return once the answer's status and headers are in. An idle pooled
+        connection that the upstream closed as the request went out on it is retried once,
+        on a fresh one; a request that had a connection of its own is not (the upstream may
+        have read it: a POST must not run twice)."""
         try:
             self.slots.acquire_nowait()
         except anyio.WouldBlock:
-            await self.wait_for_slot(request)
+            await self.wait_for_slot()
+        attempt = SimpleNamespace(connected=False)
         try:
-            response = await self.session().request(
-                request.method,
-                str(request.url),
-                data=body or None,
-                headers=list(request.headers.multi_items()),
-                allow_redirects=False,
-                proxy=proxy_for(request.url.scheme, request.url.host),
-                trace_request_ctx=SimpleNamespace(trace=request.extensions.get("trace")),
-            )
+            try:
+                response = await self._request(method, path, body, headers, attempt)
+            except aiohttp.ServerDisconnectedError:
+                if attempt.connected:
+                    raise
+                response = await self._request(method, path, body, headers, attempt)
         except BaseException as error:
             self.slots.release()
             if isinstance(error, aiohttp.ClientError | TimeoutError):
-                raise _httpx2_error(error, request, before_answer=True) from error
+                raise httpx2_error(error) from error
             raise
-        return httpx2.Response(
-            response.status,
-            headers=list(response.raw_headers),
-            stream=AiohttpStream(response, request, self.slots),
-            request=request,
+        return UpstreamResponse(response, self.slots)
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None,
+        headers: Mapping[str, str],
+        attempt: SimpleNamespace,
+    ) -> aiohttp.ClientResponse:
+        return await self.session().request(
+            method,
+            self.base_url + path,
+            data=body,
+            headers=headers,
+            allow_redirects=False,
+            proxy=self.proxy,
+            trace_request_ctx=attempt,
         )
 
-    async def wait_for_slot(self, request: httpx2.Request) -> None:
+    async def wait_for_slot(self) -> None:
         try:
             with anyio.fail_after(self.pool_timeout):
                 await self.slots.acquire()
         except TimeoutError:
-            raise httpx2.PoolTimeout("No pooled connection was free.", request=request) from None
+            raise httpx2.PoolTimeout("No pooled connection was free.") from None
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -107,21 +126,22 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
             self._session = None
 
 
-class AiohttpStream(httpx2.AsyncByteStream):
-    """An answer's body, piece by piece as it arrives; closing it early drops the connection."""
+class UpstreamResponse:
+    """An answer's status and headers; its body read piece by piece as it arrives (decompressed).
+    Closing it before its end drops the connection."""
 
-    def __init__(
-        self, response: aiohttp.ClientResponse, request: httpx2.Request, slots: anyio.Semaphore
-    ) -> None:
-        self.response, self.request, self.slots = response, request, slots
+    def __init__(self, response: aiohttp.ClientResponse, slots: anyio.Semaphore) -> None:
+        self.response, self.slots = response, slots
+        self.status_code = response.status
+        self.headers: Mapping[str, str] = response.headers
         self.closed = False
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
+    async def aiter_bytes(self) -> AsyncIterator[bytes]:
         try:
             async for piece in self.response.content.iter_any():
                 yield piece
         except (aiohttp.ClientError, TimeoutError) as error:
-            raise _httpx2_error(error, self.request, before_answer=False) from error
+            raise httpx2_error(error) from error
 
     async def aclose(self) -> None:
         if not self.closed:
@@ -143,25 +163,21 @@ def proxy_for(scheme: str, host: str) -> str | None:
 async def _note_connect(
     session: aiohttp.ClientSession, context: SimpleNamespace, params: object
 ) -> None:
-    """Tell httpx2's trace (upstream.py) that the request has a connection of its own."""
-    trace = context.trace_request_ctx.trace
-    if trace is not None:
-        await trace("connection.connect_tcp.started", {})
+    """Note that the request has a connection of its own (not one from the pool)."""
+    context.trace_request_ctx.connected = True
 
 
-def _httpx2_error(
-    error: BaseException, request: httpx2.Request, before_answer: bool
-) -> httpx2.TransportError:
+def httpx2_error(error: BaseException) -> httpx2.RequestError:
     """aiohttp's error as the httpx2 error the gateway answers (upstream_errors.py)."""
     message = str(error) or type(error).__name__
     if isinstance(error, aiohttp.ConnectionTimeoutError):
-        return httpx2.ConnectTimeout(message, request=request)
+        return httpx2.ConnectTimeout(message)
     if isinstance(error, TimeoutError):  # aiohttp's SocketTimeoutError: no byte in time
-        return httpx2.ReadTimeout(message, request=request)
-    if isinstance(error, aiohttp.ServerDisconnectedError) and before_answer:
-        return httpx2.RemoteProtocolError(STALE_CONNECTION, request=request)
+        return httpx2.ReadTimeout(message)
+    if isinstance(error.__cause__, ContentEncodingError):
+        return httpx2.DecodingError(message)  # a corrupt compressed body
     if isinstance(error, aiohttp.ClientConnectorError):
-        return httpx2.ConnectError(message, request=request)
+        return httpx2.ConnectError(message)
     if isinstance(error, aiohttp.ClientOSError):
-        return httpx2.ReadError(message, request=request)
-    return httpx2.RemoteProtocolError(message, request=request)
+        return httpx2.ReadError(message)
+    return httpx2.RemoteProtocolError(message)
