@@ -1,7 +1,7 @@
 """The gateway's HTTP client for an upstream: one pooled aiohttp session, used directly. Its
-connection pool and C HTTP parser cost a fraction of httpx2's per request, and without
-httpx2's request and response objects on top a relayed request costs about half as much
-again (the template's benchmarks/client_choice.py and request_cost.py).
+connection pool and C HTTP parser cost a fraction of httpx2's per request, and httpx2's
+request and response objects on top of it cost about a fifth of a relayed request's CPU time
+(the template's benchmarks/client_choice.py and request_cost.py).
 
 Failures are raised as httpx2's exceptions, the taxonomy upstream_errors.py answers from.
 As httpx2 would, it takes the proxy from HTTPS_PROXY/HTTP_PROXY/NO_PROXY, verifies TLS (with
