@@ -94,22 +94,19 @@ async def pyreqwest_client(url: str, headers: dict[str, str], bodies: dict[bool,
 
 @contextlib.asynccontextmanager
 async def gateway_client(url: str, headers: dict[str, str], bodies: dict[bool, bytes]) -> Any:
-    """httpx2 on the gateway's own transport (its upstream.py), from the rendered gateway."""
+    """The gateway's own client (upstream_transport.py's, on aiohttp), from the rendered
+    gateway."""
     import importlib
-
-    import httpx2
 
     if not GATEWAY_PACKAGE:
         raise ImportError("no --gateway-package")
     upstream = importlib.import_module(f"{GATEWAY_PACKAGE}.services.gateway.upstream")
     settings = upstream.UpstreamSettings(upstream_base_url=url)
     async with upstream.Upstream(settings) as gateway_upstream:
-        client: httpx2.AsyncClient = gateway_upstream.client
+        client = gateway_upstream.client
 
         async def send(stream: bool) -> None:
-            request = client.build_request("POST", url + PATH, content=bodies[stream])
-            request.headers.update(headers)
-            response = await client.send(request, stream=True)
+            response = await client.send("POST", PATH, bodies[stream], headers)
             async for _ in response.aiter_bytes():
                 pass
             await response.aclose()

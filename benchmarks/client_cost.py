@@ -1,22 +1,20 @@
-"""What an HTTP client costs by itself: one request at a time to a server, sent with
-`httpx2.AsyncClient` on its own transport (the gateway's client on aiohttp's transport costs
-less: client_choice.py compares them) and then written to a plain asyncio socket
-(the least any client can do), in turns; the p50 and p99 of each, as JSON.
+"""What the gateway's HTTP client costs by itself: one request at a time to a server, sent with
+the gateway's own client (`UpstreamClient` of its upstream_transport.py, on aiohttp, as its
+upstream.py opens it) and then written to a plain asyncio socket (the least any client can do),
+in turns; the p50 and p99 of each, as JSON.
 
-`gateway.py` runs it (through `load.py`) with the rendered project's Python, which has httpx2,
-on the client CPU:
-    python client_cost.py URL TOKEN BODY_FILE
+`gateway.py` runs it (through `load.py`) with the rendered gateway's Python, on the client CPU:
+    python client_cost.py PACKAGE URL TOKEN BODY_FILE
 """
 
 import asyncio
+import importlib
 import json
 import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import urlsplit
-
-import httpx2
 
 WARM_UP, REQUESTS, ROUNDS = 200, 2000, 2
 PATH = "/v1/chat/completions"
@@ -33,14 +31,26 @@ async def timed(send: Callable[[], Awaitable[None]]) -> list[float]:
     return times
 
 
-async def with_httpx2(url: str, headers: dict[str, str], body: bytes) -> list[float]:
-    async with httpx2.AsyncClient(base_url=url, headers=headers) as client:
+def with_gateway_client(
+    package: str,
+) -> Callable[[str, dict[str, str], bytes], Awaitable[list[float]]]:
+    upstream = importlib.import_module(f"{package}.services.gateway.upstream")
 
-        async def send() -> None:
-            response = await client.post(PATH, content=body)
-            response.raise_for_status()
+    async def run(url: str, headers: dict[str, str], body: bytes) -> list[float]:
+        settings = upstream.UpstreamSettings(upstream_base_url=url)
+        async with upstream.Upstream(settings) as gateway_upstream:
+            client = gateway_upstream.client
 
-        return await timed(send)
+            async def send() -> None:
+                response = await client.send("POST", PATH, body, headers)
+                await response.read()
+                await response.aclose()
+                if response.status_code != 200:
+                    raise RuntimeError(f"status {response.status_code}")
+
+            return await timed(send)
+
+    return run
 
 
 async def with_socket(url: str, headers: dict[str, str], body: bytes) -> list[float]:
@@ -70,11 +80,12 @@ def percentile(times: list[float], fraction: float) -> float:
     return sorted(times)[int(len(times) * fraction)] * 1000
 
 
-async def main(url: str, token: str, body: bytes) -> None:
+async def main(package: str, url: str, token: str, body: bytes) -> None:
     headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
     best: dict[str, list[float]] = {}
+    clients = (("client", with_gateway_client(package)), ("socket", with_socket))
     for _ in range(ROUNDS):
-        for name, client in (("httpx2", with_httpx2), ("socket", with_socket)):
+        for name, client in clients:
             times = await client(url, headers, body)
             if name not in best or percentile(times, 0.5) < percentile(best[name], 0.5):
                 best[name] = times
@@ -87,4 +98,4 @@ async def main(url: str, token: str, body: bytes) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2], Path(sys.argv[3]).read_bytes()))
+    asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], Path(sys.argv[4]).read_bytes()))

@@ -27,7 +27,8 @@ class GatewayRuns:
     """Every run: (target name, mode, concurrency) -> figures of each round."""
 
     runs: dict[tuple[str, str, int], list[Figures]] = field(default_factory=dict)
-    # One request at a time to the upstream from the client CPU: httpx2 and a plain socket.
+    # One request at a time to the upstream from the client CPU: the gateway's client and a
+    # plain socket.
     client: Figures = field(default_factory=dict)
 
     def add(self, name: str, mode: str, concurrency: int, figures: Figures) -> None:
@@ -59,6 +60,8 @@ def measure(
         load.run(gateway, 2.0, 8, False)  # warm-up, before the memory baseline
         rss_warm = resident_kib(gateway)
         runs = measure_through(load, upstream, gateway, args)
+        print("The HTTP client alone", file=sys.stderr)
+        runs.client = load.client_cost(upstream, python, package)
         sent = sum(int(figures["requests"]) for figures in runs.of(gateway.name))
         growth = memory.measure(load, gateway, rss_warm, sent, args)
         routed = ""
@@ -95,8 +98,6 @@ def measure_through(
                 for target in (upstream, gateway):
                     figures = load.run(target, args.duration, concurrency, mode == "stream")
                     runs.add(target.name, mode, concurrency, figures)
-    print("The HTTP client alone", file=sys.stderr)
-    runs.client = load.client_cost(upstream)
     return runs
 
 
@@ -146,13 +147,13 @@ def table(runs: GatewayRuns, upstream: str, gateway: str) -> str:
 def client_table(client: Figures) -> str:
     """What the gateway's HTTP client costs by itself, in the same units."""
     lines = [
-        "| One request at a time to the upstream | Plain socket | httpx2.AsyncClient"
-        " | httpx2 adds |",
+        "| One request at a time to the upstream | Plain socket | The gateway's client"
+        " | The client adds |",
         "| --- | ---: | ---: | ---: |",
     ]
     for label in ("p50", "p99"):
-        socket, httpx2 = client[f"socket_{label}_ms"], client[f"httpx2_{label}_ms"]
+        socket, ours = client[f"socket_{label}_ms"], client[f"client_{label}_ms"]
         lines.append(
-            f"| round trip {label} (ms) | {socket:.2f} | {httpx2:.2f} | {httpx2 - socket:+.2f} ms |"
+            f"| round trip {label} (ms) | {socket:.2f} | {ours:.2f} | {ours - socket:+.2f} ms |"
         )
     return "\n".join(lines)

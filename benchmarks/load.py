@@ -74,11 +74,13 @@ class LoadDriver:
         args = ["--duration", str(duration), "--concurrency", str(concurrency)]
         return self._loadtest(target, [*args, "--prompt-words", str(words)] + ["--stream"] * stream)
 
-    def client_cost(self, target: Target) -> Figures:
-        """benchmarks/client_cost.py against the target: an httpx2 round trip, and a socket's."""
+    def client_cost(self, target: Target, python: str, package: str) -> Figures:
+        """benchmarks/client_cost.py against the target, run by `python` (a gateway's, whose
+        package is `package`): a round trip of the gateway's client, and a socket's."""
         body_file = self.scratch / "client-cost.json"
         body_file.write_bytes(self.body(PLAIN_PROMPT_WORDS, stream=False))
-        argv = [self.python, str(BENCHMARKS / "client_cost.py"), target.url, TOKEN, str(body_file)]
+        argv = [python, str(BENCHMARKS / "client_cost.py"), package, target.url, TOKEN]
+        argv.append(str(body_file))
         return {key: float(value) for key, value in json.loads(run_on_client_cpu(argv)).items()}
 
     def until(self, target: Target, requests: int) -> int:

@@ -21,7 +21,7 @@ Each measurement is a module with one function the runner calls: plain.py and st
 server against its ceilings, one table, comparison.py), original.py (side by side with the
 original blueprint), memory.py, gateway.py and metrics.py.
 harness.py renders and serves, load.py sends the load; ceilings.py and client_cost.py run in
-the rendered project's environment.
+a rendered project's environment (client_cost.py in the gateway's).
 """
 
 import argparse
