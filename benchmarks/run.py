@@ -175,7 +175,13 @@ def capture_answers(base_url: str, load: LoadDriver) -> dict[str, object]:
 
 def run_line() -> str:
     """The command and date of this run, for the figures it published."""
-    command = " ".join(["uv run benchmarks/run.py", *sys.argv[1:]])
+    arguments = sys.argv[1:]
+    # A clone's path is this machine's: the command names what it stands for.
+    shown = [
+        "<a clone of the original>" if before == "--original" else argument
+        for before, argument in zip(["", *arguments], arguments, strict=False)
+    ]
+    command = " ".join(["uv run benchmarks/run.py", *shown])
     return f"Measured with `{command}` on {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC."
 
 
