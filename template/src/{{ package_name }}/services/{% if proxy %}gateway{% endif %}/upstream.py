@@ -136,8 +136,6 @@ class Upstream:
         without reading further."""
         parts, size = [], 0
         try:
-            if response.sized_within(self.max_body_bytes):  # as a rule: one read
-                return UpstreamAnswer(response.status_code, response.headers, await response.read())
             async for part in response.aiter_bytes():  # bounded pieces, even inflated
                 size += len(part)
                 if size > self.max_body_bytes:

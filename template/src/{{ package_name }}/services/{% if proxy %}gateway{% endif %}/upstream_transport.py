@@ -136,20 +136,6 @@ class UpstreamResponse:
         self.headers: Mapping[str, str] = response.headers
         self.closed = False
 
-    def sized_within(self, max_bytes: int) -> bool:
-        """Whether the body is sent as is (not compressed) with a length of at most
-        `max_bytes`: then it can be read whole at once."""
-        length = self.response.content_length
-        encoded = self.response.headers.get("Content-Encoding", "identity") != "identity"
-        return length is not None and length <= max_bytes and not encoded
-
-    async def read(self) -> bytes:
-        """The whole body (sized_within: bounded)."""
-        try:
-            return await self.response.read()
-        except (aiohttp.ClientError, TimeoutError) as error:
-            raise httpx2_error(error) from error
-
     async def aiter_bytes(self) -> AsyncIterator[bytes]:
         try:
             async for piece in self.response.content.iter_any():
