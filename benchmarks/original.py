@@ -64,12 +64,13 @@ def measure(
     original = original_target(project)
     ours = Target(server.name, server.argv, {**server.env, "MODELS": MODEL})
     (scratch / "original-load").mkdir()
-    load = LoadDriver(
+    # The same load, asking for MODEL.
+    asking = LoadDriver(
         load.project, load.python, scratch / "original-load", load.wrk, args, model=MODEL
     )
     with serving(original, log), serving(ours, log):
-        load.plain(ours, 2.0)  # warm-up (alternate warms the original)
-        comparison.alternate(MODE, load.plain, [original], ours, args)
+        asking.plain(ours, 2.0)  # warm-up (alternate warms the original)
+        comparison.alternate(MODE, asking.plain, [original], ours, args)
     theirs = original.best(MODE, "requests_per_second")
     mine = ours.best(MODE, "requests_per_second")
     lines = [
