@@ -4,6 +4,7 @@ import json
 import logging
 import re
 import sys
+import time
 from typing import Literal
 
 HANDLER_NAME = "app"
@@ -19,7 +20,25 @@ def escape_control(match: re.Match[str]) -> str:
     return match.group().encode("unicode_escape").decode()
 
 
-class TextFormatter(logging.Formatter):
+class Formatter(logging.Formatter):
+    """logging's Formatter, formatting the date and time of a second once rather than for
+    every record (every request logs a line). The same text: logging's default format."""
+
+    _second: tuple[int, str] = (-1, "")  # a second since the epoch, and its text
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        if datefmt:
+            return super().formatTime(record, datefmt)
+        second = int(record.created)
+        cached, text = self._second  # one attribute: threads see a second and its own text
+        if cached != second:
+            text = time.strftime(self.default_time_format, self.converter(second))
+            self._second = (second, text)
+        msec_format = self.default_msec_format
+        return msec_format % (text, record.msecs) if msec_format else text
+
+
+class TextFormatter(Formatter):
     """Only a record starts a line: control characters in the message are escaped, and the
     lines of a traceback are indented, so that none of them can pass for a record."""
 
@@ -31,7 +50,7 @@ class TextFormatter(logging.Formatter):
         return super().format(record).replace("\n", "\n  ")
 
 
-class JSONFormatter(logging.Formatter):
+class JSONFormatter(Formatter):
     """One JSON object per line, with the `extra=` fields of the record."""
 
     def format(self, record: logging.LogRecord) -> str:
