@@ -4,6 +4,7 @@ import re
 
 import httpx2
 import pytest
+from fastapi import FastAPI
 
 # What a page loads: script, stylesheet and icon URLs, ReDoc's spec-url, Swagger UI's url.
 PAGE_URL = re.compile(r"""(?:src|href|spec-url)="([^"]+)"|\burl: '([^']+)'""")
@@ -27,3 +28,12 @@ async def test_get_docs_page_loads_only_assets_the_app_serves(
     for url in urls:
         assert url.startswith("/") and not url.startswith("//"), url
         assert (await client.get(url)).status_code == 200, url
+
+
+def test_docs_routes_are_tried_after_every_route_of_the_api(app: FastAPI) -> None:
+    """Each request is matched against the routes in turn: the docs pages, the OpenAPI
+    document and their files, which clients of the API never ask for, come last."""
+    docs = {"/openapi.json", "/static-offline-docs", "/docs", "/docs/oauth2-redirect", "/redoc"}
+    paths = [getattr(route, "path", None) for route in app.routes]
+
+    assert set(paths[-len(docs) :]) == docs
