@@ -142,6 +142,9 @@ def expected_files(answers: dict[str, Any]) -> dict[str, bool]:
         f"{PACKAGE}/services/gateway/upstream.py": proxy,
         f"{PACKAGE}/services/gateway/upstream_errors.py": proxy,
         f"{PACKAGE}/services/gateway/upstream_transport.py": proxy,
+        f"{PACKAGE}/services/gateway/direct_client.py": proxy,
+        f"{PACKAGE}/services/gateway/upstream_connection.py": proxy,
+        f"{PACKAGE}/services/gateway/proxied_client.py": proxy,
         f"{PACKAGE}/services/gateway/relay.py": proxy and endpoints != ["models"],
         f"{PACKAGE}/services/gateway/stream_relay.py": proxy
         and (chat or completions or responses)
