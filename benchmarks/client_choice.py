@@ -94,8 +94,8 @@ async def pyreqwest_client(url: str, headers: dict[str, str], bodies: dict[bool,
 
 @contextlib.asynccontextmanager
 async def gateway_client(url: str, headers: dict[str, str], bodies: dict[bool, bytes]) -> Any:
-    """The gateway's own client (upstream_transport.py's, on aiohttp), from the rendered
-    gateway."""
+    """The gateway's own client (upstream_transport.py's: direct_client.py for an upstream
+    reached without a proxy, as here), from the rendered gateway."""
     import importlib
 
     if not GATEWAY_PACKAGE:

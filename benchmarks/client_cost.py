@@ -1,7 +1,7 @@
 """What the gateway's HTTP client costs by itself: one request at a time to a server, sent with
-the gateway's own client (`UpstreamClient` of its upstream_transport.py, on aiohttp, as its
-upstream.py opens it) and then written to a plain asyncio socket (the least any client can do),
-in turns; the p50 and p99 of each, as JSON.
+the gateway's own client (`UpstreamClient` of its upstream_transport.py, as its upstream.py
+opens it: direct_client.py, the upstream being reached without a proxy) and then written to a
+plain asyncio socket (the least any client can do), in turns; the p50 and p99 of each, as JSON.
 
 `gateway.py` runs it (through `load.py`) with the rendered gateway's Python, on the client CPU:
     python client_cost.py PACKAGE URL TOKEN BODY_FILE
