@@ -13,6 +13,9 @@ import httpx2
 
 # Bytes of an answer's body buffered for the reader at most before the socket is not read.
 HIGH_WATER = 262_144
+# Bytes of an answer's header names and values at most (aiohttp allows 8 KiB a line, h11
+# 16 KiB in all): an upstream that sends more fails, as one that is not HTTP does.
+MAX_HEAD_BYTES = 65_536
 
 
 class UpstreamConnection(asyncio.Protocol):
@@ -30,6 +33,7 @@ class UpstreamConnection(asyncio.Protocol):
     def reset(self) -> None:
         self.status = 0
         self.headers: dict[str, str] = {}  # names in lower case
+        self.head_bytes = 0
         self.head_received = self.complete = self.keep_alive = False
         self.anything_received = False
         self.pieces: deque[bytes] = deque()
@@ -124,10 +128,18 @@ class UpstreamConnection(asyncio.Protocol):
     # httptools' callbacks (it hands on whole header names and values)
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        self.head_bytes += len(name) + len(value)
+        if self.head_bytes > MAX_HEAD_BYTES and not self.closed:
+            self.fail(httpx2.RemoteProtocolError("The upstream's answer has too many headers."))
+            self.close()
+        if self.closed:
+            return
         key, text = name.decode("latin-1").lower(), value.decode("latin-1")
         self.headers[key] = f"{self.headers[key]}, {text}" if key in self.headers else text
 
     def on_headers_complete(self) -> None:
+        if self.closed:  # (its headers were too many)
+            return
         self.status = self.parser.get_status_code()
         self.head_received = True
         self.wake()
