@@ -5,6 +5,7 @@ Run it with a rendered project's Python, from the project's directory:
     .venv/bin/python BENCHMARKS/request_cost.py                    # the default settings
     .venv/bin/python BENCHMARKS/request_cost.py LOG_LEVEL=WARNING  # one feature off
     .venv/bin/python BENCHMARKS/request_cost.py --profile --stream
+    .venv/bin/python BENCHMARKS/request_cost.py --stream --first-chunk  # CPU to the first chunk
 
 Each `NAME=VALUE` argument is a setting of that run; comparing runs tells what a feature costs.
 The figures are the app's own work; a server (uvicorn: parsing, the event loop) adds its own.
@@ -55,11 +56,16 @@ def scope(body: bytes) -> dict[str, Any]:
     }
 
 
+# CPU seconds from each call to the app's first body message (--first-chunk).
+FIRST_BODY: list[float] = []
+
+
 async def call(app: Any, body: bytes) -> int:
     """One request; the number of body messages the app sent."""
     messages = [{"type": "http.request", "body": body, "more_body": False}]
     sent = 0
     status = 0
+    called = time.process_time()
 
     async def receive() -> dict[str, Any]:
         if messages:
@@ -72,6 +78,8 @@ async def call(app: Any, body: bytes) -> int:
         if message["type"] == "http.response.start":
             status = message["status"]
         elif message["type"] == "http.response.body":
+            if not sent:
+                FIRST_BODY.append(time.process_time() - called)
             sent += 1
 
     await app(scope(body), receive, send)
@@ -83,6 +91,7 @@ async def call(app: Any, body: bytes) -> int:
 async def run(app: Any, body: bytes, requests: int, profiler: cProfile.Profile | None) -> float:
     for _ in range(200):
         await call(app, body)
+    FIRST_BODY.clear()
     best = float("inf")
     for _ in range(ROUNDS):  # the best round: on a shared machine noise only slows one down
         if profiler:
@@ -103,6 +112,11 @@ def main() -> None:
     parser.add_argument("--stream", action="store_true", help="256-chunk streams")
     parser.add_argument("--profile", action="store_true", help="print cProfile's top functions")
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument(
+        "--first-chunk",
+        action="store_true",
+        help="also the CPU µs to the first body message (a stream's first chunk), median",
+    )
     args = parser.parse_args()
     os.environ |= {"API_AUTH_TOKENS": TOKEN, "LOG_LEVEL": "INFO", "MOCK_TOKEN_DELAY": "0"}
     os.environ |= dict(setting.split("=", 1) for setting in args.settings)
@@ -127,6 +141,9 @@ def main() -> None:
         micros = asyncio.run(lifespan_and_run())
     sys.stderr = sys.__stderr__
     print(f"{micros:.1f} µs/request ({' '.join(args.settings) or 'defaults'})")
+    if args.first_chunk:
+        first = sorted(FIRST_BODY)[len(FIRST_BODY) // 2] * 1e6
+        print(f"{first:.1f} µs to the first body message (median of {len(FIRST_BODY)})")
     if profiler:
         stats = pstats.Stats(profiler, stream=sys.stdout)
         stats.sort_stats("tottime").print_stats(args.top)
