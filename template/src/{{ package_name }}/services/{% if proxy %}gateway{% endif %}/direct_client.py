@@ -60,10 +60,8 @@ class DirectClient:
     async def send(
         self, method: str, path: str, body: bytes | None, headers: Mapping[str, str]
     ) -> "DirectResponse":
-        """Send a request; return once the answer's status and headers are in. An idle pooled
-        connection that the upstream closed as the request went out on it is retried once,
-        on a fresh one; a request that had a connection of its own is not (the upstream may
-        have read it: a POST must not run twice)."""
+        """As UpstreamClient.send says (upstream_transport.py), on a pooled keep-alive
+        connection or a new one."""
         request = self.request_bytes(method, path, body, headers)
         connection = self.pooled()
         if connection is not None:

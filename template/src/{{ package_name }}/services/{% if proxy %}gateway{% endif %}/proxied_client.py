@@ -58,10 +58,8 @@ class ProxiedClient:
     async def send(
         self, method: str, path: str, body: bytes | None, headers: Mapping[str, str]
     ) -> "ProxiedResponse":
-        """Send a request; return once the answer's status and headers are in. An idle pooled
-        connection that the upstream closed as the request went out on it is retried once,
-        on a fresh one; a request that had a connection of its own is not (the upstream may
-        have read it: a POST must not run twice)."""
+        """As UpstreamClient.send says (upstream_transport.py), through aiohttp's pool: a
+        new connection is told apart by `opened_connection`."""
         opened_connection.set(False)
         try:
             try:
