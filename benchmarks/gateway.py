@@ -57,7 +57,9 @@ def measure(
     package = next((project / "src").iterdir()).name
     gateway = Target("gateway", [python, "-m", package], gateway_env(upstream.url, TOKEN))
     with serving(gateway, log):
-        load.run(gateway, 2.0, 8, False)  # warm-up, before the memory baseline
+        # Warm-up at the measured concurrency, before the memory baseline: the gateway's pool
+        # then holds the upstream connections the load will use.
+        load.run(gateway, 2.0, args.connections, False)
         rss_warm = resident_kib(gateway)
         runs = measure_through(load, upstream, gateway, args)
         print("The HTTP client alone", file=sys.stderr)
