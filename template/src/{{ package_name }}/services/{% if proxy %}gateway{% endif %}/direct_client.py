@@ -1,8 +1,9 @@
 """The gateway's own HTTP/1.1 client, for an upstream it reaches directly (not through a proxy):
 kept-alive connections (upstream_connection.py) in a pool, TLS with the process's verifying
-context, answers decompressed (gzip, deflate) in bounded pieces. A relayed request pays for
-its client once; this one costs about half of aiohttp's CPU time per request (the template's
-benchmarks/client_cost.py), because it does only what the gateway needs.
+context, answers decompressed (gzip, deflate with or without its zlib header) in bounded
+pieces. A relayed request pays for its client once; this one costs about half of aiohttp's CPU
+time per request (the template's benchmarks/client_cost.py), because it does only what the
+gateway needs.
 
 Failures are raised as httpx2's exceptions, the taxonomy upstream_errors.py answers from.
 """
@@ -20,8 +21,8 @@ from .upstream_connection import UpstreamConnection
 
 # Decompressed bytes handed on at a time: a gzip body of a few hundred KiB can inflate to GiB.
 PIECE = 65_536
-# zlib's window bits of each encoding asked for (47: a gzip or a zlib header).
-WINDOW_BITS = {"gzip": 47, "x-gzip": 47, "deflate": 47}
+# The encodings asked for (Accept-Encoding) and decompressed.
+COMPRESSED = frozenset({"gzip", "x-gzip", "deflate"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,17 +150,29 @@ class DirectResponse:
     async def aiter_bytes(self) -> AsyncIterator[bytes]:
         pieces = self.connection.body(self.client.read_timeout)
         encoding = self.headers.get("content-encoding", "").strip().lower()
-        if encoding not in WINDOW_BITS:
+        if encoding not in COMPRESSED:
             async for piece in pieces:
                 yield piece
             return
-        decompressor = zlib.decompressobj(WINDOW_BITS[encoding])
+        decompressor = None
         async for piece in pieces:
+            if decompressor is None:
+                decompressor = zlib.decompressobj(window_bits(encoding, piece[0]))
             for part in inflated(decompressor, piece):
                 yield part
 
     async def aclose(self) -> None:
         self.client.release(self.connection)
+
+
+def window_bits(encoding: str, first_byte: int) -> int:
+    """zlib's window bits for a body: 47 reads a gzip or a zlib header. A deflate body that
+    starts with neither (a zlib header's low four bits are 8, its method; gzip's first byte is
+    0x1f) is raw deflate, which servers have long sent as "deflate" and httpx, aiohttp and
+    browsers accept. aiohttp tells them apart by the same first byte."""
+    if encoding == "deflate" and first_byte & 0x0F != 8 and first_byte != 0x1F:
+        return -zlib.MAX_WBITS
+    return 47
 
 
 def inflated(decompressor: "zlib._Decompress", data: bytes) -> Iterator[bytes]:
