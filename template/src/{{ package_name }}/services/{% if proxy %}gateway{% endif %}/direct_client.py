@@ -160,6 +160,10 @@ class DirectResponse:
                 decompressor = zlib.decompressobj(window_bits(encoding, piece[0]))
             for part in inflated(decompressor, piece):
                 yield part
+        # The answer ended (its length or its connection said so) but its compressed data did
+        # not: relaying the part would pass a truncated answer off as whole.
+        if decompressor is not None and not decompressor.eof:
+            raise httpx2.DecodingError("The upstream's compressed answer is cut short.")
 
     async def aclose(self) -> None:
         self.client.release(self.connection)
