@@ -140,7 +140,13 @@ class UpstreamConnection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         if self.closed:  # (its headers were too many)
             return
-        self.status = self.parser.get_status_code()
+        status = self.parser.get_status_code()
+        if interim(status):
+            # Not the answer: its headers (a 103's Link) are dropped but still count toward
+            # MAX_HEAD_BYTES, and the read timeout runs on (no wake) until the final answer.
+            self.headers = {}
+            return
+        self.status = status
         self.head_received = True
         self.wake()
 
@@ -152,6 +158,14 @@ class UpstreamConnection(asyncio.Protocol):
         self.wake()
 
     def on_message_complete(self) -> None:
+        if interim(self.parser.get_status_code()):
+            return  # httptools ends an interim answer as a message; the final one follows
         self.complete = True
         self.keep_alive = self.parser.should_keep_alive()
         self.wake()
+
+
+def interim(status: int) -> bool:
+    """Whether an answer is an interim one (100 Continue, 103 Early Hints), which an upstream may
+    send before its final answer; not 101, which the gateway never asks for."""
+    return 100 <= status < 200 and status != 101
