@@ -147,26 +147,31 @@ class DirectResponse:
         self.status_code = connection.status
         self.headers: Mapping[str, str] = connection.headers
 
-    async def aiter_bytes(self) -> AsyncIterator[bytes]:
-        pieces = self.connection.body(self.client.read_timeout)
-        encoding = self.headers.get("content-encoding", "").strip().lower()
-        if encoding not in COMPRESSED:
-            async for piece in pieces:
-                yield piece
-            return
-        decompressor = None
-        async for piece in pieces:
-            if decompressor is None:
-                decompressor = zlib.decompressobj(window_bits(encoding, piece[0]))
-            for part in inflated(decompressor, piece):
-                yield part
-        # The answer ended (its length or its connection said so) but its compressed data did
-        # not: relaying the part would pass a truncated answer off as whole.
-        if decompressor is not None and not decompressor.eof:
-            raise httpx2.DecodingError("The upstream's compressed answer is cut short.")
+    def aiter_bytes(self) -> AsyncIterator[bytes]:
+        return decoded(self.connection.body(self.client.read_timeout), self.headers)
 
     async def aclose(self) -> None:
         self.client.release(self.connection)
+
+
+async def decoded(pieces: AsyncIterator[bytes], headers: Mapping[str, str]) -> AsyncIterator[bytes]:
+    """An answer's body as its pieces arrive, decompressed as its Content-Encoding says (the
+    proxied client's too)."""
+    encoding = headers.get("content-encoding", "").strip().lower()
+    if encoding not in COMPRESSED:
+        async for piece in pieces:
+            yield piece
+        return
+    decompressor = None
+    async for piece in pieces:
+        if decompressor is None:
+            decompressor = zlib.decompressobj(window_bits(encoding, piece[0]))
+        for part in inflated(decompressor, piece):
+            yield part
+    # The answer ended (its length or its connection said so) but its compressed data did not:
+    # relaying the part would pass a truncated answer off as whole.
+    if decompressor is not None and not decompressor.eof:
+        raise httpx2.DecodingError("The upstream's compressed answer is cut short.")
 
 
 def window_bits(encoding: str, first_byte: int) -> int:

@@ -1,8 +1,8 @@
 """The gateway's HTTP client for an upstream it reaches through a proxy (HTTPS_PROXY,
 HTTP_PROXY, ALL_PROXY): one pooled aiohttp session, which tunnels to the upstream through the
-proxy (CONNECT for https), verifies TLS with upstream.py's context and decompresses answers in
-bounded pieces; an answer closed before its end closes its connection, so the upstream sees
-the client go.
+proxy (CONNECT for https) and verifies TLS with upstream.py's context; answers are decompressed
+as the direct client's are. An answer closed before its end closes its connection, so the
+upstream sees the client go.
 
 Failures are raised as httpx2's exceptions, the taxonomy upstream_errors.py answers from.
 """
@@ -15,10 +15,9 @@ import httpx2
 import yarl
 from aiohttp.client_proto import ResponseHandler
 from aiohttp.client_reqrep import ClientRequest
-from aiohttp.http_exceptions import ContentEncodingError
 from aiohttp.tracing import Trace
 
-from .direct_client import ClientOptions
+from .direct_client import ClientOptions, decoded
 
 # Whether the request being sent (in this task) opened a connection of its own.
 opened_connection: ContextVar[bool] = ContextVar("opened_connection", default=False)
@@ -38,7 +37,10 @@ class ProxiedClient:
         if self._session is None:
             options = self.options
             self._session = aiohttp.ClientSession(
-                headers=options.headers,
+                headers={"Accept-Encoding": "gzip, deflate", **options.headers},
+                # Decompressed as the direct client does (aiohttp relays a gzip answer cut
+                # short as if whole).
+                auto_decompress=False,
                 connector=NotingConnector(
                     limit=options.max_connections,
                     keepalive_timeout=options.keepalive_expiry,
@@ -99,8 +101,8 @@ class ProxiedResponse:
 
     async def aiter_bytes(self) -> AsyncIterator[bytes]:
         try:
-            async for piece in self.response.content.iter_any():
-                yield piece
+            async for part in decoded(self.response.content.iter_any(), self.headers):
+                yield part
         except (aiohttp.ClientError, TimeoutError) as error:
             raise httpx2_error(error) from error
 
@@ -130,8 +132,6 @@ def httpx2_error(error: BaseException) -> httpx2.RequestError:
         return httpx2.ConnectTimeout(message)
     if isinstance(error, TimeoutError):  # aiohttp's SocketTimeoutError: no byte in time
         return httpx2.ReadTimeout(message)
-    if isinstance(error.__cause__, ContentEncodingError):
-        return httpx2.DecodingError(message)  # a corrupt compressed body
     if isinstance(error, aiohttp.ClientConnectorError):
         return httpx2.ConnectError(message)
     if isinstance(error, aiohttp.ClientOSError):
