@@ -164,6 +164,8 @@ async def decoded(pieces: AsyncIterator[bytes], headers: Mapping[str, str]) -> A
         return
     decompressor = None
     async for piece in pieces:
+        if not piece:  # (an empty read, which the proxied client's could hand on)
+            continue
         if decompressor is None:
             decompressor = zlib.decompressobj(window_bits(encoding, piece[0]))
         for part in inflated(decompressor, piece):
