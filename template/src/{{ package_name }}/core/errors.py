@@ -14,9 +14,21 @@ from ..models.openai import ErrorDetail, ErrorResponse
 # Pydantic names union members in error locations ("str", "list[...]"); they are not fields.
 UNION_MEMBER_NAMES = frozenset({"str", "int", "float", "bool", "dict", "list", "none"})
 
+# OpenAI's error body in the OpenAPI document, by reference. Naming the model instead would
+# make FastAPI build a pydantic adapter for each such response of each route when the app
+# routes its first request: about 35 ms for each app, which each test that builds one pays.
+# /health/ready names the model (api/health.py), which puts its schema in the document.
+ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorResponse"}
+
+
+def error_response_doc(description: str) -> dict[str, Any]:
+    """A response with OpenAI's error body, as a route's `responses` document it."""
+    return {"description": description, "content": {"application/json": {"schema": ERROR_SCHEMA}}}
+
+
 # The errors a /v1 route may answer, for the OpenAPI document: always OpenAI's error body.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse, "description": description}
+    status: error_response_doc(description)
     for status, description in (
         (400, "Malformed request, such as a body that is not valid JSON"),
         (404, "Unknown model"),
