@@ -21,7 +21,8 @@ from .upstream_connection import UpstreamConnection
 
 # Decompressed bytes handed on at a time: a gzip body of a few hundred KiB can inflate to GiB.
 PIECE = 65_536
-# The encodings asked for (Accept-Encoding) and decompressed.
+# The encodings asked for (the proxied client's requests too) and decompressed.
+ACCEPT_ENCODING = "gzip, deflate"
 COMPRESSED = frozenset({"gzip", "x-gzip", "deflate"})
 
 
@@ -51,7 +52,7 @@ class DirectClient:
         host = self.host if url.port is None else f"{self.host}:{url.port}"
         if ":" in self.host:  # an IPv6 address
             host = f"[{self.host}]" if url.port is None else f"[{self.host}]:{url.port}"
-        every = {"Host": host, "Accept-Encoding": "gzip, deflate", **options.headers}
+        every = {"Host": host, "Accept-Encoding": ACCEPT_ENCODING, **options.headers}
         # The headers of every request, encoded once.
         self.fixed_head = "".join(f"{name}: {value}\r\n" for name, value in every.items()).encode()
         self.connect_timeout, self.read_timeout = options.connect_timeout, options.read_timeout

@@ -17,7 +17,7 @@ from aiohttp.client_proto import ResponseHandler
 from aiohttp.client_reqrep import ClientRequest
 from aiohttp.tracing import Trace
 
-from .direct_client import ClientOptions, decoded
+from .direct_client import ACCEPT_ENCODING, ClientOptions, decoded
 
 # Whether the request being sent (in this task) opened a connection of its own.
 opened_connection: ContextVar[bool] = ContextVar("opened_connection", default=False)
@@ -37,7 +37,7 @@ class ProxiedClient:
         if self._session is None:
             options = self.options
             self._session = aiohttp.ClientSession(
-                headers={"Accept-Encoding": "gzip, deflate", **options.headers},
+                headers={"Accept-Encoding": ACCEPT_ENCODING, **options.headers},
                 # Decompressed as the direct client does (aiohttp relays a gzip answer cut
                 # short as if whole).
                 auto_decompress=False,
